@@ -1,0 +1,68 @@
+// `qrscu dump FILE…`: print DICOM files like dcmtk's dcmdump, or as the DICOM JSON model.
+
+import { readFile } from 'node:fs/promises';
+import type { Argv } from 'yargs';
+import { DatasetError, ErrorCode } from '../../errors.js';
+import { datasetToJson, dumpDataset, readPart10 } from '../../dicom/index.js';
+import { ExitCode } from '../exit-codes.js';
+import type { Output } from '../output.js';
+
+export interface DumpArgs {
+  files: string[];
+  json: boolean;
+  'max-length': number;
+}
+
+export function dumpBuilder(y: Argv): Argv<DumpArgs> {
+  return y
+    .positional('files', { type: 'string', array: true, demandOption: true, describe: 'DICOM Part-10 files' })
+    .option('json', { type: 'boolean', default: false, describe: 'print the DICOM JSON model (PS3.18 Annex F), one object per file' })
+    .option('max-length', { type: 'number', default: 64, describe: 'cut values longer than this many characters (0: never)' })
+    .example('$0 dump study/*.dcm', 'dump every file like dcmdump')
+    .example('$0 dump --json rdsr.dcm | jq .', 'the DICOM JSON model') as unknown as Argv<DumpArgs>;
+}
+
+/** Dump each file; a file that cannot be read is reported with its offset and makes the exit code non-zero. */
+export async function runDump(args: DumpArgs, out: Output): Promise<ExitCode> {
+  let code: ExitCode = ExitCode.Ok;
+  for (const file of args.files) {
+    let buf: Buffer;
+    try {
+      buf = await readFile(file);
+    } catch (e) {
+      out.error(`${file}: cannot read: ${(e as Error).message}`);
+      code = ExitCode.InvalidInput;
+      continue;
+    }
+    try {
+      const f = readPart10(buf, { partial: true });
+      if (args.json) {
+        out.line(JSON.stringify(datasetToJson(f.dataset)));
+      } else {
+        if (args.files.length > 1) out.line(`# ${file}`);
+        out.line('');
+        out.line('# Dicom-File-Format');
+        out.line('');
+        out.line('# Dicom-Meta-Information-Header');
+        out.line('# Used TransferSyntax: Little Endian Explicit');
+        for (const l of dumpDataset(f.meta, { maxValueLength: args['max-length'] })) out.line(l);
+        out.line('');
+        out.line('# Dicom-Data-Set');
+        out.line(`# Used TransferSyntax: ${f.transferSyntax.uid}`);
+        for (const l of dumpDataset(f.dataset, { maxValueLength: args['max-length'] })) out.line(l);
+      }
+      for (const w of f.warnings) out.error(`${file}: warning: ${w.message}${w.tag ? ` ${w.tag}` : ''}${w.offset !== undefined ? ` at offset ${w.offset}` : ''}`);
+      if (f.error) {
+        out.error(`${file}: error: ${f.error.message} [${f.error.code}]`);
+        code = ExitCode.InvalidInput;
+      }
+    } catch (e) {
+      if (!(e instanceof DatasetError)) throw e;
+      out.error(`${file}: error: ${e.message} [${e.code}]`);
+      code = ExitCode.InvalidInput;
+    }
+  }
+  return code;
+}
+
+export { ErrorCode };
