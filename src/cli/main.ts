@@ -1,11 +1,27 @@
 // The qrscu command: yargs root. One catch maps errors to exit codes; nothing else in src/ exits.
 
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import createDebug from 'debug';
+import yargs, { type Argv } from 'yargs';
 import { isDicomError } from '../errors.js';
 import { dumpBuilder, runDump, type DumpArgs } from './commands/dump.js';
+import { exitCodeFor, peerOptions, runEcho, runFind, runMove, runStore, type FindArgs, type MoveArgs, type PeerArgs, type StoreArgs } from './commands/net.js';
 import { ExitCode } from './exit-codes.js';
 import { createOutput, type Output } from './output.js';
+
+/** `-v`: one line per DIMSE message; `-d`: also PDUs and state-machine steps; `--trace`: also hex dumps. */
+export function traceNamespaces(verbose: boolean, debug: boolean, trace: boolean): string {
+  if (trace) return 'qrscu:*';
+  if (debug) return 'qrscu:*,-qrscu:bytes';
+  if (verbose) return 'qrscu:dimse,qrscu:store';
+  return '';
+}
+
+function queryOptions<T>(y: Argv<T>) {
+  return y
+    .option('key', { alias: 'k', type: 'string', array: true, default: [] as string[], describe: 'Keyword=value (or (gggg,eeee)=value); without = a return key' })
+    .option('level', { alias: 'L', type: 'string', default: 'STUDY', choices: ['PATIENT', 'STUDY', 'SERIES', 'IMAGE'], describe: 'QueryRetrieveLevel' })
+    .option('root', { type: 'string', default: 'study', choices: ['study', 'patient'], describe: 'information model' });
+}
 
 /** Run the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[], out: Output = createOutput()): Promise<number> {
@@ -13,8 +29,43 @@ export async function main(argv: string[], out: Output = createOutput()): Promis
   const parser = yargs(argv)
     .scriptName('qrscu')
     .usage('$0 <command> [options]\n\nDICOM query/retrieve for radiation-dose objects.')
+    .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'one trace line per DIMSE message (stderr)' })
+    .option('debug', { alias: 'd', type: 'boolean', default: false, describe: 'also every PDU and state-machine step' })
+    .option('trace', { type: 'boolean', default: false, describe: 'also hex dumps of every PDU' })
+    .middleware((a) => {
+      const ns = traceNamespaces(Boolean(a.verbose), Boolean(a.debug), Boolean(a.trace));
+      if (ns) createDebug.enable([process.env.DEBUG, ns].filter(Boolean).join(','));
+    })
     .command<DumpArgs>('dump <files..>', 'print DICOM files like dcmdump (or --json)', dumpBuilder, async (args) => {
       code = await runDump(args, out);
+    })
+    .command<PeerArgs & { count: number }>('echo <host> <port>', 'C-ECHO a DICOM node (like echoscu)', (y) =>
+      peerOptions(y).option('count', { type: 'number', default: 1, describe: 'echoes on one association' })
+        .example('$0 echo 127.0.0.1 4242 --aec ORTHANC', 'exit 0 when the node answers'), async (a) => {
+      code = await runEcho(a, out);
+    })
+    .command<FindArgs>('find <host> <port>', 'C-FIND (like findscu): one DICOM JSON object per match on stdout', (y) =>
+      queryOptions(peerOptions(y)).option('cancel', { type: 'number', default: 0, describe: 'send C-CANCEL after N matches' })
+        .example('$0 find 127.0.0.1 4242 --aec ORTHANC -k ModalitiesInStudy=CT -k StudyInstanceUID -k StudyDate=20240101-', 'studies with CT')
+        .example('$0 find 127.0.0.1 4242 -L SERIES -k StudyInstanceUID=1.2.3 -k SeriesInstanceUID -k Modality', 'series of a study'), async (a) => {
+      code = await runFind(a, out);
+    })
+    .command<MoveArgs>('move <host> <port>', 'C-MOVE (like movescu), optionally receiving with our store SCP', (y) =>
+      queryOptions(peerOptions(y))
+        .option('dest', { type: 'string', demandOption: true, describe: 'move destination AE title' })
+        .option('store-port', { type: 'number', describe: 'also run our store SCP on this port for the sub-operations' })
+        .option('store-dir', { type: 'string', default: '.', describe: 'where the store SCP writes' })
+        .example('$0 move 127.0.0.1 4242 --aec ORTHANC --dest QRSCU_STORE --store-port 11113 --store-dir in -L SERIES -k StudyInstanceUID=1.2.3 -k SeriesInstanceUID=1.2.3.4', 'fetch one series'), async (a) => {
+      code = await runMove(a, out);
+    })
+    .command<StoreArgs>('store', 'run our C-STORE SCP in the foreground (like storescp)', (y) =>
+      y.option('port', { type: 'number', demandOption: true, describe: 'listen port on 127.0.0.1' })
+        .option('dir', { type: 'string', default: '.', describe: 'output directory' })
+        .option('aet', { type: 'string', default: 'QRSCU_STORE', describe: 'our AE title' })
+        .option('allow-aet', { type: 'string', array: true, describe: 'only these calling AE titles may store' })
+        .option('max-seconds', { type: 'number', default: 0, describe: 'stop after this many seconds (0: on Ctrl-C)' })
+        .example('$0 store --port 11113 --dir incoming', 'receive objects into ./incoming') as unknown as Argv<StoreArgs>, async (a) => {
+      code = await runStore(a, out);
     })
     .demandCommand(1, 'Name a command (see --help).')
     .strict()
@@ -33,9 +84,10 @@ export async function main(argv: string[], out: Output = createOutput()): Promis
   try {
     await parser.parseAsync();
   } catch (e) {
+    const mapped = exitCodeFor(e);
     if (isDicomError(e)) {
       out.error(`qrscu: ${e.message} [${e.code}]`);
-      return ExitCode.Unexpected;
+      return mapped ?? ExitCode.Unexpected;
     }
     out.error(`qrscu: unexpected error: ${(e as Error)?.stack ?? String(e)}`);
     return ExitCode.Unexpected;

@@ -1,0 +1,127 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createDataset, getString, setValue, type Dataset } from '../../src/dicom/index.js';
+import { connect } from '../../src/net/client.js';
+import { DimseStatusError, listen, type Server } from '../../src/net/server.js';
+import { QUERY_RETRIEVE_CONTEXTS } from '../../src/net/client.js';
+import type { DicomError } from '../../src/errors.js';
+
+const test = suite('our SCU against our SCP on loopback');
+const TS = ['1.2.840.10008.1.2', '1.2.840.10008.1.2.1'];
+let server: Server;
+let hang = false;
+
+function study(i: number): Dataset {
+  const ds = createDataset();
+  setValue(ds, 'QueryRetrieveLevel', 'STUDY');
+  setValue(ds, 'StudyInstanceUID', `2.25.${1000 + i}`);
+  setValue(ds, 'ModalitiesInStudy', ['CT', 'SR']);
+  return ds;
+}
+
+test.before(async () => {
+  server = await listen(
+    { port: 0, policy: { aeTitle: 'SIM', abstractSyntaxes: new Map(QUERY_RETRIEVE_CONTEXTS.map((c) => [c.abstractSyntax, TS])) } },
+    {
+      async *find(identifier, req) {
+        const n = Number(getString(identifier, 'StudyID') || '3');
+        if (getString(identifier, 'StudyDescription') === 'BAD') throw new DimseStatusError(0xa900, 'Identifier does not match SOP Class');
+        for (let i = 0; i < n; i++) {
+          if (req.isCancelled()) return;
+          if (i % 50 === 0) await new Promise((r) => setImmediate(r));
+          yield study(i);
+        }
+      },
+      async move(_identifier, req) {
+        if (hang) await new Promise((r) => setTimeout(r, 5000));
+        if (req.destination !== 'STORE') throw new DimseStatusError(0xa801, 'Move Destination unknown');
+        for (let i = 3; i > 0; i--) req.progress({ remaining: i, completed: 3 - i, failed: 0, warning: 0 });
+        return { status: 0xb000, subOperations: { remaining: 0, completed: 2, failed: 1, warning: 0 }, failedSopInstanceUids: ['2.25.9'] };
+      },
+    },
+  );
+});
+test.after(async () => { await server.close(100); });
+
+const open = (o: { dimseTimeoutMs?: number } = {}) => connect({ host: '127.0.0.1', port: server.port, calledAeTitle: 'SIM', ...o });
+
+test('C-ECHO', async () => {
+  const c = await open();
+  const r = await c.echo();
+  assert.is(r.status, 0);
+  assert.ok(r.elapsedMs < 1000);
+  await c.release();
+});
+
+test('C-FIND: every match arrives in order, final success; many C-FINDs on one association', async () => {
+  const c = await open();
+  for (let round = 0; round < 3; round++) {
+    const q = createDataset();
+    setValue(q, 'QueryRetrieveLevel', 'STUDY');
+    setValue(q, 'StudyID', '1000');
+    setValue(q, 'StudyInstanceUID', null);
+    const op = c.find(q);
+    const uids: string[] = [];
+    for await (const m of op) uids.push(getString(m, 'StudyInstanceUID')!);
+    assert.is(uids.length, 1000);
+    assert.is(uids[999], '2.25.1999');
+    assert.is(op.final!.status, 0);
+  }
+  await c.release();
+});
+
+test('C-FIND failure status surfaces with its error comment', async () => {
+  const c = await open();
+  const q = createDataset();
+  setValue(q, 'StudyDescription', 'BAD');
+  const op = c.find(q);
+  for await (const _ of op) assert.unreachable();
+  assert.is(op.final!.status, 0xa900);
+  assert.is(op.final!.errorComment, 'Identifier does not match SOP Class');
+  assert.is(op.final!.error!.code, 'ERR_DIMSE_STATUS');
+  await c.release();
+});
+
+test('C-CANCEL: the SCP stops, the final status is 0xFE00, the association stays usable', async () => {
+  const c = await open();
+  const q = createDataset();
+  setValue(q, 'StudyID', '100000');
+  const op = c.find(q);
+  let n = 0;
+  for await (const _ of op) {
+    if (++n === 10) break; // return() sends C-CANCEL
+  }
+  assert.is(op.final!.status, 0xfe00);
+  assert.is((await c.echo()).status, 0);
+  await c.release();
+});
+
+test('C-MOVE: pending counts, warning final, failed SOP Instance UID list', async () => {
+  const c = await open();
+  const seen: number[] = [];
+  const r = await c.move(study(1), { destination: 'STORE', onPending: (s) => seen.push(s.remaining!) });
+  assert.equal(seen, [3, 2, 1]);
+  assert.is(r.status, 0xb000);
+  assert.equal(r.subOperations, { remaining: 0, completed: 2, failed: 1, warning: 0 });
+  assert.equal(r.failedSopInstanceUids, ['2.25.9']);
+  const bad = await c.move(study(1), { destination: 'NOWHERE' });
+  assert.is(bad.status, 0xa801);
+  await c.release();
+});
+
+test('DIMSE timeout: typed error, the association is aborted, no hang', async () => {
+  hang = true;
+  const c = await open({ dimseTimeoutMs: 200 });
+  try {
+    await c.move(study(1), { destination: 'STORE' });
+    assert.unreachable();
+  } catch (e) {
+    assert.is((e as DicomError).code, 'ERR_DIMSE_TIMEOUT');
+  } finally {
+    hang = false;
+  }
+  const end = await c.association.ended;
+  assert.is(end.how, 'aborted');
+});
+
+test.run();
