@@ -2,7 +2,7 @@
 // Annexes A, B, C). Responses are matched to requests by Message ID Being Responded To.
 
 import createDebug from 'debug';
-import { decodeDataset, encodeDataset, type Dataset } from '../dicom/index.js';
+import { decodeDataset, dumpDataset, encodeDataset, type Dataset } from '../dicom/index.js';
 import { SopClassUid, transferSyntaxOf } from '../dicom/uids.js';
 import { DimseError, ErrorCode, isDicomError, type DicomError } from '../errors.js';
 import { openAssociation, type Association, type OpenOptions } from './association.js';
@@ -12,6 +12,12 @@ import type { PDataMessage } from './pdv.js';
 import { formatStatus, statusClass } from './status.js';
 
 const log = createDebug('qrscu:dimse');
+const logDataset = createDebug('qrscu:dataset');
+
+/** The identifier as dcmdump prints it, for the qrscu:dataset trace. */
+function traceDataset(direction: string, peer: string, ds: Dataset): void {
+  if (logDataset.enabled) logDataset('%s %s identifier:\n%s', direction, peer, dumpDataset(ds).map((l) => `  ${l}`).join('\n'));
+}
 
 export type QueryModel = 'study' | 'patient';
 
@@ -269,7 +275,9 @@ export async function connect(options: ClientOptions): Promise<Client> {
             if (log.enabled) log('%s: recv %s', association.calledAeTitle, describeMessage(rsp));
             if (cancelled || !dataset) return;
             try {
-              queue.push(decodeDataset(dataset, transferSyntaxOf(ts)));
+              const match = decodeDataset(dataset, transferSyntaxOf(ts));
+              traceDataset('recv', association.calledAeTitle, match);
+              queue.push(match);
             } catch (e) {
               failure = isDicomError(e) ? e : new DimseError(ErrorCode.DimseInvalid, String(e));
               settle(p);
@@ -295,6 +303,7 @@ export async function connect(options: ClientOptions): Promise<Client> {
       });
       const rq: DimseMessage = { type: 'C-FIND-RQ', messageId, affectedSopClassUid: sopClass, priority: options.priority ?? 0, hasDataset: true };
       log('%s: send %s ctx=%d', association.calledAeTitle, describeMessage(rq), ctx.id);
+      traceDataset('send', association.calledAeTitle, identifier);
       association.send(ctx.id, encodeCommand(rq), encodeDataset(identifier, transferSyntaxOf(ctx.transferSyntax)));
       return op;
     },
@@ -334,6 +343,7 @@ export async function connect(options: ClientOptions): Promise<Client> {
         });
         const rq: DimseMessage = { type: 'C-MOVE-RQ', messageId, affectedSopClassUid: sopClass, priority: options.priority ?? 0, moveDestination: options.destination, hasDataset: true };
         log('%s: send %s ctx=%d', association.calledAeTitle, describeMessage(rq), ctx.id);
+        traceDataset('send', association.calledAeTitle, identifier);
         association.send(ctx.id, encodeCommand(rq), encodeDataset(identifier, transferSyntaxOf(ctx.transferSyntax)));
       });
     },
