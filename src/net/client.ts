@@ -94,6 +94,11 @@ export interface Client {
   echo(): Promise<FinalStatus & { elapsedMs: number }>;
   find(identifier: Dataset, options?: { model?: QueryModel; priority?: number }): FindOperation;
   move(identifier: Dataset, options: { destination: string; model?: QueryModel; priority?: number; onPending?: (s: SubOperations) => void }): Promise<MoveResult>;
+  /**
+   * C-STORE one object: `dataset` is its encoded data set in `transferSyntax`, which must be the
+   * syntax accepted for its SOP class (see `association.contexts`). Resolves with the final status.
+   */
+  store(object: { sopClassUid: string; sopInstanceUid: string; dataset: Buffer; transferSyntax?: string; moveOriginatorAeTitle?: string; moveOriginatorMessageId?: number; priority?: number }): Promise<FinalStatus & { elapsedMs: number }>;
   /** A-RELEASE (waits for outstanding requests first is the caller's job). */
   release(): Promise<void>;
   abort(): void;
@@ -345,6 +350,34 @@ export async function connect(options: ClientOptions): Promise<Client> {
         log('%s: send %s ctx=%d', association.calledAeTitle, describeMessage(rq), ctx.id);
         traceDataset('send', association.calledAeTitle, identifier);
         association.send(ctx.id, encodeCommand(rq), encodeDataset(identifier, transferSyntaxOf(ctx.transferSyntax)));
+      });
+    },
+
+    store(object) {
+      const c = association.contexts.find((x) => x.abstractSyntax === object.sopClassUid && (object.transferSyntax === undefined || x.transferSyntax === object.transferSyntax));
+      if (!c) {
+        return Promise.reject(new DimseError(ErrorCode.NoPresentationContext, `${association.calledAeTitle} accepted no context for ${object.sopClassUid}${object.transferSyntax ? ` in ${object.transferSyntax}` : ''}`));
+      }
+      const messageId = nextMessageId++;
+      const started = performance.now();
+      return new Promise((resolve, reject) => {
+        const p = register({
+          messageId, type: 'C-STORE-RQ',
+          onResponse: (rsp) => {
+            settle(p);
+            log('%s: recv %s', association.calledAeTitle, describeMessage(rsp));
+            resolve({ ...finalOf(rsp), elapsedMs: performance.now() - started });
+          },
+          onError: reject,
+        });
+        const rq: DimseMessage = {
+          type: 'C-STORE-RQ', messageId, affectedSopClassUid: object.sopClassUid, affectedSopInstanceUid: object.sopInstanceUid,
+          priority: object.priority ?? 0, hasDataset: true,
+          ...(object.moveOriginatorAeTitle ? { moveOriginatorApplicationEntityTitle: object.moveOriginatorAeTitle } : {}),
+          ...(object.moveOriginatorMessageId !== undefined ? { moveOriginatorMessageId: object.moveOriginatorMessageId } : {}),
+        };
+        log('%s: send %s ctx=%d (%d bytes)', association.calledAeTitle, describeMessage(rq), c.id, object.dataset.length);
+        association.send(c.id, encodeCommand(rq), object.dataset);
       });
     },
 

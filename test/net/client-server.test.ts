@@ -124,4 +124,41 @@ test('DIMSE timeout: typed error, the association is aborted, no hang', async ()
   assert.is(end.how, 'aborted');
 });
 
+test('C-STORE SCU → our store SCP: Part-10 file on disk, Move Originator passed on', async () => {
+  const { startStoreScp } = await import('../../src/net/store-scp.js');
+  const { readPart10, writePart10, encodeDataset, EXPLICIT_LE } = await import('../../src/dicom/index.js');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { readFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(`${tmpdir()}/qrscu-store-`);
+  const stored: import('../../src/net/store-scp.js').StoredObject[] = [];
+  const scp = await startStoreScp({ aeTitle: 'STORE', port: 0, directory: dir, onStored: (o) => stored.push(o) });
+  try {
+    const ds = createDataset();
+    setValue(ds, 'SOPClassUID', '1.2.840.10008.5.1.4.1.1.88.67');
+    setValue(ds, 'SOPInstanceUID', '2.25.77');
+    setValue(ds, 'Modality', 'SR');
+    const c = await connect({ host: '127.0.0.1', port: scp.port, calledAeTitle: 'STORE', contexts: [{ abstractSyntax: '1.2.840.10008.5.1.4.1.1.88.67', transferSyntaxes: ['1.2.840.10008.1.2.1'] }] });
+    const r = await c.store({ sopClassUid: '1.2.840.10008.5.1.4.1.1.88.67', sopInstanceUid: '2.25.77', dataset: encodeDataset(ds, EXPLICIT_LE), moveOriginatorAeTitle: 'PACS', moveOriginatorMessageId: 7 });
+    assert.is(r.status, 0);
+    await c.release();
+    assert.is(stored.length, 1);
+    assert.is(stored[0]!.moveOriginatorAeTitle, 'PACS');
+    assert.is(stored[0]!.moveOriginatorMessageId, 7);
+    const file = readFileSync(stored[0]!.path);
+    assert.ok(file.equals(writePart10(ds, { transferSyntax: EXPLICIT_LE, sourceApplicationEntityTitle: 'QRSCU' })));
+    assert.is(getString(readPart10(file).dataset, 'Modality'), 'SR');
+  } finally {
+    await scp.close(100);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('store SCP file names cannot escape the directory', async () => {
+  const { fileNameFor } = await import('../../src/net/store-scp.js');
+  assert.is(fileNameFor('1.2.3'), '1.2.3.dcm');
+  assert.match(fileNameFor('../../etc/passwd'), /^invalid-uid-[0-9a-f]{32}\.dcm$/);
+  assert.match(fileNameFor('1.2/3'), /^invalid-uid-/);
+});
+
 test.run();
