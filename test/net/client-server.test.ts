@@ -161,4 +161,36 @@ test('store SCP file names cannot escape the directory', async () => {
   assert.match(fileNameFor('1.2/3'), /^invalid-uid-/);
 });
 
+test('a pool runs N associations in parallel and reuses them', async () => {
+  const { createPool } = await import('../../src/net/pool.js');
+  const pool = createPool({ host: '127.0.0.1', port: server.port, calledAeTitle: 'SIM' }, 3);
+  const ids = new Set<unknown>();
+  let concurrent = 0;
+  let peak = 0;
+  await Promise.all(Array.from({ length: 12 }, () => pool.run(async (c) => {
+    ids.add(c);
+    peak = Math.max(peak, ++concurrent);
+    const q = createDataset();
+    setValue(q, 'StudyID', '20');
+    let n = 0;
+    for await (const _ of c.find(q)) n++;
+    concurrent--;
+    assert.is(n, 20);
+  })));
+  assert.is(ids.size, 3);
+  assert.is(peak, 3);
+  assert.is(pool.open(), 3);
+  await pool.close();
+  assert.is(pool.open(), 0);
+});
+
+test('a pool replaces an aborted association', async () => {
+  const { createPool } = await import('../../src/net/pool.js');
+  const pool = createPool({ host: '127.0.0.1', port: server.port, calledAeTitle: 'SIM' }, 1);
+  const first = await pool.run(async (c) => { c.abort(); await c.association.ended; return c; });
+  const second = await pool.run(async (c) => { assert.is((await c.echo()).status, 0); return c; });
+  assert.is.not(first, second);
+  await pool.close();
+});
+
 test.run();
