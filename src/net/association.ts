@@ -10,6 +10,7 @@ import { acceptedContexts, buildAssociateRq, negotiateAsAcceptor, DEFAULT_MAX_LE
 import { decodePdu, encodePdu } from './pdu-codec.js';
 import { AbortReason, AbortSource, describeAbort, describePdu, describeReject, type AssociateAc, type AssociateRq, type Pdu } from './pdu.js';
 import { createMessageAssembler, fragmentMessage, type AssemblerOptions, type PDataMessage } from './pdv.js';
+import { enableQuickAck } from './quickack.js';
 
 const logFsm = createDebug('qrscu:fsm');
 const logPdu = createDebug('qrscu:pdu');
@@ -422,6 +423,7 @@ function attachSocket(ctx: Ctx, socket: net.Socket): void {
       if (ctx.state === 'Sta6') fire(ctx, { id: 'Evt15', error });
     }
   });
+  enableQuickAck(socket); // after the 'data' listener above: re-arms TCP_QUICKACK after each chunk is processed
   socket.on('error', function onError(err: Error) {
     ctx.pendingError ??= new AssociationError(ErrorCode.AssocClosed, `connection to ${ctx.label} failed: ${err.message}`, { cause: err });
   });
