@@ -2,7 +2,7 @@
 
 import createDebug from 'debug';
 import yargs, { type Argv } from 'yargs';
-import { isDicomError } from '../errors.js';
+import { ConfigError, ErrorCode, isDicomError } from '../errors.js';
 import { dumpBuilder, runDump, type DumpArgs } from './commands/dump.js';
 import { exitCodeFor, peerOptions, runEcho, runFind, runMove, runStore, type FindArgs, type MoveArgs, type PeerArgs, type StoreArgs } from './commands/net.js';
 import { ExitCode } from './exit-codes.js';
@@ -76,14 +76,17 @@ export async function main(argv: string[], out: Output = createOutput()): Promis
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg, err) => {
-      if (err) throw err;
-      out.error(`qrscu: ${msg}`);
-      out.error('Run qrscu --help for usage.');
-      code = ExitCode.Usage;
+      // Throwing stops yargs here: a command handler must not run after a usage error.
+      throw err ?? new ConfigError(ErrorCode.Usage, msg);
     });
   try {
     await parser.parseAsync();
   } catch (e) {
+    if (isDicomError(e) && e.code === ErrorCode.Usage) {
+      out.error(`qrscu: ${e.message}`);
+      out.error('Run qrscu --help for usage.');
+      return ExitCode.Usage;
+    }
     const mapped = exitCodeFor(e);
     if (isDicomError(e)) {
       out.error(`qrscu: ${e.message} [${e.code}]`);

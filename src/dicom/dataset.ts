@@ -35,6 +35,8 @@ export interface Dataset {
   characterSet: CharacterSet;
   /** For items: read with undefined length. */
   readonly undefinedLength?: boolean;
+  /** For items read with a defined length: that length (dump shows it as dcmdump does). */
+  readonly length?: number;
   /** Absolute offset of the first element (or the item header for items); -1 when built. */
   readonly offset: number;
 }

@@ -221,7 +221,7 @@ function readItems(
         throw new DatasetError(ErrorCode.DatasetTruncated, `item length ${length} runs past the end of its sequence (${end - st.pos} bytes remain)`, { offset: st.base + start, tag: formatTag(seqTag) });
       }
       const itemEnd = st.pos + length;
-      items.push(readElements(st, itemEnd, explicit, le, cs, depth + 1, false, -1, false, start));
+      items.push({ ...readElements(st, itemEnd, explicit, le, cs, depth + 1, false, -1, false, start), length });
       st.pos = itemEnd;
     }
   }

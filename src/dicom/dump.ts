@@ -3,7 +3,7 @@
 
 import type { Dataset, Element } from './dataset.js';
 import { sortedElements } from './dataset.js';
-import { keywordOfTag } from './dictionary.js';
+import { lookupTag } from './dictionary.js';
 import { isPrivateCreator, isPrivateTag, type Tag } from './tag.js';
 import { decodeStrings, decodeValue } from './values.js';
 import { VR_INFO } from './vr.js';
@@ -25,15 +25,19 @@ export function dumpDataset(ds: Dataset, options: DumpOptions = {}, depth = 0): 
 function dumpElement(el: Element, ds: Dataset, options: DumpOptions, depth: number, lines: string[]): void {
   const keyword = keywordFor(el.tag);
   if (el.items) {
-    const form = el.undefinedLength ? 'undefined' : 'explicit';
-    lines.push(line(depth, el.tag, el.vr, `(Sequence with ${form} length #=${el.items.length})`, el.undefinedLength ? 'u/l' : el.value.length, 1, keyword));
+    // As encode.ts writes them: built sequences and items (offset -1) get undefined lengths.
+    const undefinedSeq = el.undefinedLength === true || el.offset < 0;
+    const form = undefinedSeq ? 'undefined' : 'explicit';
+    lines.push(line(depth, el.tag, el.vr, `(Sequence with ${form} length #=${el.items.length})`, undefinedSeq ? 'u/l' : el.value.length, 1, keyword));
     for (const item of el.items) {
-      const itemForm = item.undefinedLength ? 'undefined' : 'explicit';
-      lines.push(line(depth + 1, 0xfffee000, 'na', `(Item with ${itemForm} length #=${item.elements.size})`, item.undefinedLength ? 'u/l' : '', 1, 'Item'));
+      const undefinedItem = item.undefinedLength === true || item.offset < 0;
+      const itemForm = undefinedItem ? 'undefined' : 'explicit';
+      lines.push(line(depth + 1, 0xfffee000, 'na', `(Item with ${itemForm} length #=${item.elements.size})`, undefinedItem ? 'u/l' : (item.length ?? 0), 1, 'Item'));
       lines.push(...dumpDataset(item, options, depth + 2));
-      if (item.undefinedLength) lines.push(line(depth + 1, 0xfffee00d, 'na', '(ItemDelimitationItem)', 0, 0, 'ItemDelimitationItem'));
+      // dcmdump shows the delimiters of explicit-length items and sequences too, as it would write them.
+      lines.push(line(depth + 1, 0xfffee00d, 'na', undefinedItem ? '(ItemDelimitationItem)' : '(ItemDelimitationItem for re-encoding)', 0, 0, 'ItemDelimitationItem'));
     }
-    if (el.undefinedLength) lines.push(line(depth, 0xfffee0dd, 'na', '(SequenceDelimitationItem)', 0, 0, 'SequenceDelimitationItem'));
+    lines.push(line(depth, 0xfffee0dd, 'na', undefinedSeq ? '(SequenceDelimitationItem)' : '(SequenceDelimitationItem for re-encod.)', 0, 0, 'SequenceDelimitationItem'));
     return;
   }
   if (el.fragments) {
@@ -73,8 +77,9 @@ export function formatValue(el: Element, ds: Dataset): { text: string; vm: numbe
 }
 
 function keywordFor(t: Tag): string {
-  const k = keywordOfTag(t);
-  if (k) return k;
+  const entry = lookupTag(t);
+  // dcmdump's spelling of retired keywords; group lengths are 'GenericGroupLength' there.
+  if (entry) return entry.retired && (t & 0xffff) !== 0 ? `RETIRED_${entry.keyword}` : entry.keyword;
   if (isPrivateCreator(t)) return 'PrivateCreator';
   return isPrivateTag(t) ? 'PrivateTag' : 'Unknown Tag & Data';
 }
@@ -83,8 +88,8 @@ function line(depth: number, t: Tag, vr: string, value: string, length: number |
   const indent = '  '.repeat(depth);
   const head = `${indent}(${hex(t >>> 16)},${hex(t & 0xffff)}) ${vr} ${value}`;
   const pad = Math.max(0, indent.length + 12 + 3 + VALUE_COLUMN - head.length);
-  const len = typeof length === 'number' ? String(length).padStart(3) : length.padStart(3);
-  return `${head}${' '.repeat(pad)} # ${len}, ${vm} ${keyword}`;
+  // dcmdump: "# %3s,%2u", so a VM of two digits meets the comma ("# 926,41").
+  return `${head}${' '.repeat(pad)} # ${String(length).padStart(3)},${String(vm).padStart(2)} ${keyword}`;
 }
 
 function cut(text: string, options: DumpOptions): string {

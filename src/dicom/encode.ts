@@ -5,6 +5,7 @@
 import { deflateRawSync } from 'node:zlib';
 import { DatasetError, ErrorCode } from '../errors.js';
 import { sortedElements, type Dataset, type Element } from './dataset.js';
+import { vrOfTag } from './dictionary.js';
 import { ItemDelimitationTag, ItemTag, SequenceDelimitationTag, UndefinedLength } from './tag.js';
 import type { TransferSyntax } from './uids.js';
 import { VR_INFO, type VR } from './vr.js';
@@ -50,6 +51,14 @@ function isSequence(el: Element): boolean {
   return el.items !== undefined;
 }
 
+/**
+ * PS3.5 §6.2.2: UN is for elements whose VR is not known. A UN sequence of a tag the dictionary knows
+ * as SQ (a Hologic object sends (0040,0260) so) is written as SQ, its items in the dataset's syntax.
+ */
+function sequenceVr(el: Element): VR {
+  return el.vr === 'UN' && vrOfTag(el.tag) === 'SQ' ? 'SQ' : el.vr;
+}
+
 function measureDataset(ds: Dataset, plan: Plan): number {
   let n = 0;
   for (const el of ds.elements.values()) n += measureElement(el, plan);
@@ -59,7 +68,8 @@ function measureDataset(ds: Dataset, plan: Plan): number {
 function measureElement(el: Element, plan: Plan): number {
   if (isSequence(el)) {
     // PS3.5 §6.2.2: a UN sequence's items are implicit VR little endian.
-    const itemPlan = el.vr === 'UN' ? { explicit: false, sizes: plan.sizes } : plan;
+    const vr = sequenceVr(el);
+    const itemPlan = vr === 'UN' ? { explicit: false, sizes: plan.sizes } : plan;
     let body = 0;
     for (const item of el.items!) {
       const size = measureDataset(item, itemPlan);
@@ -67,7 +77,7 @@ function measureElement(el: Element, plan: Plan): number {
       body += 8 + size + (itemUndefined(item) ? 8 : 0);
     }
     plan.sizes.set(el, body);
-    return headerLength(el.vr, plan.explicit, 0) + body + (seqUndefined(el) ? 8 : 0);
+    return headerLength(vr, plan.explicit, 0) + body + (seqUndefined(el) ? 8 : 0);
   }
   if (el.undefinedLength) return headerLength(el.vr, plan.explicit, 0) + el.value.length + 8;
   const len = el.value.length + (el.value.length & 1);
@@ -87,7 +97,7 @@ function writeDataset(out: Buffer, pos: number, ds: Dataset, plan: Plan): number
   return pos;
 }
 
-function writeHeader(out: Buffer, pos: number, el: Element, explicit: boolean, length: number): number {
+function writeHeader(out: Buffer, pos: number, el: Element, explicit: boolean, length: number, elVr: VR = el.vr): number {
   out.writeUInt16LE(el.tag >>> 16, pos);
   out.writeUInt16LE(el.tag & 0xffff, pos + 2);
   if (!explicit) {
@@ -95,7 +105,7 @@ function writeHeader(out: Buffer, pos: number, el: Element, explicit: boolean, l
     return pos + 8;
   }
   // PS3.5 §6.2.2 note: a value too long for a 16-bit length is written as UN.
-  const vr: VR = !VR_INFO[el.vr].longLength && length > 0xffff && length !== UndefinedLength ? 'UN' : el.vr;
+  const vr: VR = !VR_INFO[elVr].longLength && length > 0xffff && length !== UndefinedLength ? 'UN' : elVr;
   out.write(vr, pos + 4, 'latin1');
   if (VR_INFO[vr].longLength) {
     out.writeUInt32LE(length >>> 0, pos + 8);
@@ -108,8 +118,9 @@ function writeHeader(out: Buffer, pos: number, el: Element, explicit: boolean, l
 function writeElement(out: Buffer, pos: number, el: Element, plan: Plan, sourceLe: boolean): number {
   if (isSequence(el)) {
     const undefinedSeq = seqUndefined(el);
-    pos = writeHeader(out, pos, el, plan.explicit, undefinedSeq ? UndefinedLength : plan.sizes.get(el)!);
-    const itemPlan = el.vr === 'UN' ? { explicit: false, sizes: plan.sizes } : plan;
+    const vr = sequenceVr(el);
+    pos = writeHeader(out, pos, el, plan.explicit, undefinedSeq ? UndefinedLength : plan.sizes.get(el)!, vr);
+    const itemPlan = vr === 'UN' ? { explicit: false, sizes: plan.sizes } : plan;
     for (const item of el.items!) {
       const undefinedItem = itemUndefined(item);
       pos = writeItemTag(out, pos, ItemTag, undefinedItem ? UndefinedLength : plan.sizes.get(item)!);

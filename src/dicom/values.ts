@@ -203,10 +203,10 @@ export function deleteElement(ds: Dataset, key: ElementKey): boolean {
 }
 
 /**
- * An element built in memory from a JS value.
+ * An element built in memory from a JS value; `checkLength` false keeps values longer than the VR allows.
  * @throws DatasetError ERR_VALUE_INVALID
  */
-export function buildElement(t: Tag, vr: VR, value: ValueInput, cs: CharacterSet): Element {
+export function buildElement(t: Tag, vr: VR, value: ValueInput, cs: CharacterSet, checkLength = true): Element {
   const info = VR_INFO[vr];
   const fail = (why: string): never => {
     throw new DatasetError(ErrorCode.ValueInvalid, `${vr} value ${why}`, { tag: formatTag(t) });
@@ -230,13 +230,13 @@ export function buildElement(t: Tag, vr: VR, value: ValueInput, cs: CharacterSet
       return { tag: t, vr, value: writeBinary(vr, list, fail), offset: -1 };
     case 'text':
       if (list.length > 1) fail('cannot hold more than one value');
-      return { tag: t, vr, value: encodeString(t, vr, list.map((x) => String(x ?? '')), cs), offset: -1 };
+      return { tag: t, vr, value: encodeString(t, vr, list.map((x) => String(x ?? '')), cs, checkLength), offset: -1 };
     case 'numberString':
-      return { tag: t, vr, value: encodeString(t, vr, list.map((x) => formatNumberString(vr, x, fail)), cs), offset: -1 };
+      return { tag: t, vr, value: encodeString(t, vr, list.map((x) => formatNumberString(vr, x, fail)), cs, checkLength), offset: -1 };
     case 'personName':
-      return { tag: t, vr, value: encodeString(t, vr, list.map((x) => (typeof x === 'string' ? x : formatPersonName(x as PersonName))), cs), offset: -1 };
+      return { tag: t, vr, value: encodeString(t, vr, list.map((x) => (typeof x === 'string' ? x : formatPersonName(x as PersonName))), cs, checkLength), offset: -1 };
     case 'strings':
-      return { tag: t, vr, value: encodeString(t, vr, list.map((x) => String(x ?? '')), cs), offset: -1 };
+      return { tag: t, vr, value: encodeString(t, vr, list.map((x) => String(x ?? '')), cs, checkLength), offset: -1 };
   }
 }
 
@@ -256,7 +256,7 @@ function padEven(b: Buffer, pad: number): Buffer {
 // VRs whose values in a C-FIND identifier may be ranges (PS3.4 C.2.2.2.5), so longer than one value.
 const RANGE_VRS: ReadonlySet<VR> = new Set(['DA', 'TM', 'DT']);
 
-function encodeString(t: Tag, vr: VR, values: string[], cs: CharacterSet): Buffer {
+function encodeString(t: Tag, vr: VR, values: string[], cs: CharacterSet, checkLength: boolean): Buffer {
   const info = VR_INFO[vr];
   for (const v of values) {
     if (info.kind !== 'text' && v.includes('\\')) {
@@ -274,7 +274,7 @@ function encodeString(t: Tag, vr: VR, values: string[], cs: CharacterSet): Buffe
     }
     bytes = Buffer.from(text, 'latin1');
   }
-  if (info.maxLength > 0 && !RANGE_VRS.has(vr)) {
+  if (checkLength && info.maxLength > 0 && !RANGE_VRS.has(vr)) {
     const limit = vr === 'PN' ? info.maxLength * 3 + 2 : info.maxLength;
     let start = 0;
     for (let i = 0; i <= bytes.length; i++) {
@@ -293,10 +293,13 @@ function formatNumberString(vr: VR, x: unknown, fail: (why: string) => never): s
   if (typeof x === 'string') return x;
   if (typeof x !== 'number' || !Number.isFinite(x)) return fail(`not a finite number: ${String(x)}`);
   if (vr === 'IS') {
-    if (!Number.isInteger(x)) fail(`not an integer: ${x}`);
+    // PS3.5 Table 6.2-1: -2^31 <= n <= 2^31 - 1.
+    if (!Number.isInteger(x) || x < -0x80000000 || x > 0x7fffffff) fail(`not an integer in the IS range: ${x}`);
     return String(x);
   }
   let s = String(x);
+  // The shortest exponent form that reads back as the same number, before any rounding.
+  if (s.length > 16) s = x.toExponential();
   if (s.length > 16) s = x.toPrecision(10).replace(/\.?0+(e|$)/, '$1');
   if (s.length > 16) s = x.toExponential(8);
   return s;
@@ -310,6 +313,8 @@ function writeBinary(vr: VR, list: readonly unknown[], fail: (why: string) => ne
     const o = i * per;
     if (vr === 'SV' || vr === 'UV') {
       const v = typeof x === 'bigint' ? x : typeof x === 'number' && Number.isInteger(x) ? BigInt(x) : fail(`not an integer: ${String(x)}`);
+      const [lo, hi] = vr === 'SV' ? [-(2n ** 63n), 2n ** 63n - 1n] : [0n, 2n ** 64n - 1n];
+      if (v < lo || v > hi) fail(`out of range: ${v}`);
       if (vr === 'SV') out.writeBigInt64LE(v, o); else out.writeBigUInt64LE(v, o);
       return;
     }

@@ -306,7 +306,7 @@ function fire(ctx: Ctx, ev: Event): void {
   const action = actionFor(from, ev.id);
   if (action === undefined) {
     // Table 9-10 has no entry: a local request in the wrong state, or a PDU with no connection.
-    logFsm('%s: %s', ctx.label, formatStep(from, ev.id, undefined, from));
+    if (logFsm.enabled) logFsm('%s: %s', ctx.label, formatStep(from, ev.id, undefined, from));
     if (ev.id === 'Evt17' && from === 'Sta1') return;
     if (ev.id === 'Evt9' || ev.id === 'Evt11' || ev.id === 'Evt15') {
       throw new AssociationError(ErrorCode.AssocClosed, `association with ${ctx.label} is not established (${from})`);
@@ -315,7 +315,7 @@ function fire(ctx: Ctx, ev: Event): void {
   }
   const next = ACTIONS[action](ctx, ev);
   ctx.state = next;
-  logFsm('%s: %s', ctx.label, formatStep(from, ev.id, action, next));
+  if (logFsm.enabled) logFsm('%s: %s', ctx.label, formatStep(from, ev.id, action, next));
   if (next === 'Sta1') finish(ctx);
 }
 
@@ -328,7 +328,7 @@ function deliver(ctx: Ctx, ev: Event): void {
 
 function sendPdu(ctx: Ctx, pdu: Pdu): void {
   const bytes = encodePdu(pdu);
-  logPdu('%s: send %s', ctx.label, describePdu(pdu));
+  if (logPdu.enabled) logPdu('%s: send %s', ctx.label, describePdu(pdu));
   if (logBytes.enabled) logBytes('%s: send %d bytes\n%s', ctx.label, bytes.length, hexDump(bytes));
   write(ctx, bytes);
 }
@@ -399,7 +399,7 @@ function attachSocket(ctx: Ctx, socket: net.Socket): void {
       fire(ctx, { id: 'Evt19', error: new AssociationError(ErrorCode.AssocAborted, `invalid PDU from ${ctx.label}: ${e.message}`, { cause: e }), abortReason: e.abortReason });
       return;
     }
-    logPdu('%s: recv %s', ctx.label, describePdu(pdu));
+    if (logPdu.enabled) logPdu('%s: recv %s', ctx.label, describePdu(pdu));
     if (logBytes.enabled) logBytes('%s: recv %d bytes\n%s', ctx.label, buf.length, hexDump(buf));
     try {
       fire(ctx, { id: eventForPdu(pdu.type), pdu });

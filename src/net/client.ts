@@ -202,13 +202,13 @@ export async function connect(options: ClientOptions): Promise<Client> {
           messageId, type: 'C-ECHO-RQ',
           onResponse: (rsp) => {
             settle(p);
-            log('%s: recv %s (%s ms)', association.calledAeTitle, describeMessage(rsp), (performance.now() - started).toFixed(2));
+            if (log.enabled) log('%s: recv %s (%s ms)', association.calledAeTitle, describeMessage(rsp), (performance.now() - started).toFixed(2));
             resolve({ ...finalOf(rsp), elapsedMs: performance.now() - started });
           },
           onError: reject,
         });
         const rq: DimseMessage = { type: 'C-ECHO-RQ', messageId, affectedSopClassUid: SopClassUid.Verification, hasDataset: false };
-        log('%s: send %s ctx=%d', association.calledAeTitle, describeMessage(rq), ctx.id);
+        if (log.enabled) log('%s: send %s ctx=%d', association.calledAeTitle, describeMessage(rq), ctx.id);
         association.send(ctx.id, encodeCommand(rq));
       });
     },
@@ -241,7 +241,7 @@ export async function connect(options: ClientOptions): Promise<Client> {
           cancelled = true;
           if (paused) { paused = false; association.resumeReading(); }
           const rq: DimseMessage = { type: 'C-CANCEL-RQ', messageIdBeingRespondedTo: messageId };
-          log('%s: send %s', association.calledAeTitle, describeMessage(rq));
+          if (log.enabled) log('%s: send %s', association.calledAeTitle, describeMessage(rq));
           association.send(ctx.id, encodeCommand(rq));
           const bounded = setTimeout(() => {
             if (!done) association.abort(new DimseError(ErrorCode.DimseTimeout, `no final C-FIND-RSP within ${cancelTimeoutMs} ms of C-CANCEL`));
@@ -295,7 +295,7 @@ export async function connect(options: ClientOptions): Promise<Client> {
           }
           settle(p);
           op.final = finalOf(rsp);
-          log('%s: recv %s after %d matches, %s ms', association.calledAeTitle, describeMessage(rsp), responses, (performance.now() - started).toFixed(1));
+          if (log.enabled) log('%s: recv %s after %d matches, %s ms', association.calledAeTitle, describeMessage(rsp), responses, (performance.now() - started).toFixed(1));
           done = true;
           if (paused) { paused = false; association.resumeReading(); }
           notify();
@@ -307,7 +307,7 @@ export async function connect(options: ClientOptions): Promise<Client> {
         },
       });
       const rq: DimseMessage = { type: 'C-FIND-RQ', messageId, affectedSopClassUid: sopClass, priority: options.priority ?? 0, hasDataset: true };
-      log('%s: send %s ctx=%d', association.calledAeTitle, describeMessage(rq), ctx.id);
+      if (log.enabled) log('%s: send %s ctx=%d', association.calledAeTitle, describeMessage(rq), ctx.id);
       traceDataset('send', association.calledAeTitle, identifier);
       association.send(ctx.id, encodeCommand(rq), encodeDataset(identifier, transferSyntaxOf(ctx.transferSyntax)));
       return op;
@@ -326,7 +326,7 @@ export async function connect(options: ClientOptions): Promise<Client> {
           onResponse: (rsp, dataset, ts) => {
             if (rsp.type !== 'C-MOVE-RSP') return;
             last = subOperationsOf(rsp);
-            log('%s: recv %s', association.calledAeTitle, describeMessage(rsp));
+            if (log.enabled) log('%s: recv %s', association.calledAeTitle, describeMessage(rsp));
             if (statusClass(rsp.status) === 'pending') {
               pendingResponses++;
               armTimer(p);
@@ -347,7 +347,7 @@ export async function connect(options: ClientOptions): Promise<Client> {
           onError: reject,
         });
         const rq: DimseMessage = { type: 'C-MOVE-RQ', messageId, affectedSopClassUid: sopClass, priority: options.priority ?? 0, moveDestination: options.destination, hasDataset: true };
-        log('%s: send %s ctx=%d', association.calledAeTitle, describeMessage(rq), ctx.id);
+        if (log.enabled) log('%s: send %s ctx=%d', association.calledAeTitle, describeMessage(rq), ctx.id);
         traceDataset('send', association.calledAeTitle, identifier);
         association.send(ctx.id, encodeCommand(rq), encodeDataset(identifier, transferSyntaxOf(ctx.transferSyntax)));
       });
@@ -365,7 +365,7 @@ export async function connect(options: ClientOptions): Promise<Client> {
           messageId, type: 'C-STORE-RQ',
           onResponse: (rsp) => {
             settle(p);
-            log('%s: recv %s', association.calledAeTitle, describeMessage(rsp));
+            if (log.enabled) log('%s: recv %s', association.calledAeTitle, describeMessage(rsp));
             resolve({ ...finalOf(rsp), elapsedMs: performance.now() - started });
           },
           onError: reject,
@@ -376,7 +376,7 @@ export async function connect(options: ClientOptions): Promise<Client> {
           ...(object.moveOriginatorAeTitle ? { moveOriginatorApplicationEntityTitle: object.moveOriginatorAeTitle } : {}),
           ...(object.moveOriginatorMessageId !== undefined ? { moveOriginatorMessageId: object.moveOriginatorMessageId } : {}),
         };
-        log('%s: send %s ctx=%d (%d bytes)', association.calledAeTitle, describeMessage(rq), c.id, object.dataset.length);
+        if (log.enabled) log('%s: send %s ctx=%d (%d bytes)', association.calledAeTitle, describeMessage(rq), c.id, object.dataset.length);
         association.send(c.id, encodeCommand(rq), object.dataset);
       });
     },

@@ -142,10 +142,10 @@ async function serve(socket: net.Socket, options: ServerOptions, handlers: Serve
         }
         if (rq.type === 'C-CANCEL-RQ') {
           cancelled.add(rq.messageIdBeingRespondedTo);
-          log('%s: recv %s', association.callingAeTitle, describeMessage(rq));
+          if (log.enabled) log('%s: recv %s', association.callingAeTitle, describeMessage(rq));
           return;
         }
-        log('%s: recv %s ctx=%d', association.callingAeTitle, describeMessage(rq), m.contextId);
+        if (log.enabled) log('%s: recv %s ctx=%d', association.callingAeTitle, describeMessage(rq), m.contextId);
         chain = chain.then(() => answer(association, m, rq, handlers, cancelled, sinks)).catch((e: unknown) => {
           association.abort(isDicomError(e) ? e : new DimseError(ErrorCode.DimseInvalid, `handler failed: ${String(e)}`));
         });
@@ -174,7 +174,7 @@ function safeDecode(command: Buffer): DimseMessage | undefined {
 }
 
 function reply(a: Association, contextId: number, rsp: DimseMessage, dataset?: Dataset, ts?: string): void {
-  log('%s: send %s', a.callingAeTitle, describeMessage(rsp));
+  if (log.enabled) log('%s: send %s', a.callingAeTitle, describeMessage(rsp));
   a.send(contextId, encodeCommand(rsp), dataset && ts ? encodeDataset(dataset, transferSyntaxOf(ts)) : undefined);
 }
 

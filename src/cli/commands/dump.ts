@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { DatasetError, ErrorCode } from '../../errors.js';
-import { datasetToJson, dumpDataset, readPart10 } from '../../dicom/index.js';
+import { datasetToJson, dumpDataset, readPart10, TransferSyntaxUid } from '../../dicom/index.js';
 import { ExitCode } from '../exit-codes.js';
 import type { Output } from '../output.js';
 
@@ -22,8 +22,19 @@ export function dumpBuilder(y: Argv): Argv<DumpArgs> {
     .example('$0 dump --json rdsr.dcm | jq .', 'the DICOM JSON model') as unknown as Argv<DumpArgs>;
 }
 
+/** dcmdump's names of the native transfer syntaxes (others are printed as their UID). */
+const SYNTAX_NAMES: Readonly<Record<string, string>> = {
+  [TransferSyntaxUid.ImplicitVrLittleEndian]: 'Little Endian Implicit',
+  [TransferSyntaxUid.ExplicitVrLittleEndian]: 'Little Endian Explicit',
+  [TransferSyntaxUid.ExplicitVrBigEndian]: 'Big Endian Explicit',
+  [TransferSyntaxUid.DeflatedExplicitVrLittleEndian]: 'Deflated Explicit VR Little Endian',
+};
+
 /** Dump each file; a file that cannot be read is reported with its offset and makes the exit code non-zero. */
 export async function runDump(args: DumpArgs, out: Output): Promise<ExitCode> {
+  // yargs still runs this handler after it reported a usage error (main's fail() does not throw), so
+  // `qrscu dump` without files must not end with exit code 0.
+  if (args.files.length === 0) return ExitCode.Usage;
   let code: ExitCode = ExitCode.Ok;
   for (const file of args.files) {
     let buf: Buffer;
@@ -48,7 +59,7 @@ export async function runDump(args: DumpArgs, out: Output): Promise<ExitCode> {
         for (const l of dumpDataset(f.meta, { maxValueLength: args['max-length'] })) out.line(l);
         out.line('');
         out.line('# Dicom-Data-Set');
-        out.line(`# Used TransferSyntax: ${f.transferSyntax.uid}`);
+        out.line(`# Used TransferSyntax: ${SYNTAX_NAMES[f.transferSyntax.uid] ?? f.transferSyntax.uid}`);
         for (const l of dumpDataset(f.dataset, { maxValueLength: args['max-length'] })) out.line(l);
       }
       for (const w of f.warnings) out.error(`${file}: warning: ${w.message}${w.tag ? ` ${w.tag}` : ''}${w.offset !== undefined ? ` at offset ${w.offset}` : ''}`);
