@@ -155,7 +155,10 @@ export async function connect(options: ClientOptions): Promise<Client> {
   };
 
   function armTimer(p: Pending): void {
-    if (p.timer) clearTimeout(p.timer);
+    if (p.timer) {
+      p.timer.refresh();
+      return;
+    }
     p.timer = setTimeout(() => {
       pending.delete(p.messageId);
       const error = new DimseError(ErrorCode.DimseTimeout, `no response to ${p.type} (message ${p.messageId}) within ${dimseTimeoutMs} ms`);
@@ -218,8 +221,10 @@ export async function connect(options: ClientOptions): Promise<Client> {
       const ctx = contextFor(sopClass);
       const messageId = nextMessageId++;
       const started = performance.now();
-      // Matches wait here until the consumer takes them; past HIGH_WATER the socket is paused.
-      const queue: Dataset[] = [];
+      // Matches wait here, still encoded, until the consumer takes them (decoded in next(), so a
+      // burst of responses costs its bytes only); past HIGH_WATER the socket is paused.
+      const queue: Buffer[] = [];
+      const syntax = transferSyntaxOf(ctx.transferSyntax);
       const HIGH_WATER = 256;
       let paused = false;
       let done = false;
@@ -253,10 +258,21 @@ export async function connect(options: ClientOptions): Promise<Client> {
           return {
             async next(): Promise<IteratorResult<Dataset>> {
               for (;;) {
-                const item = queue.shift();
-                if (item) {
+                const bytes = queue.shift();
+                if (bytes) {
                   if (paused && queue.length < HIGH_WATER / 2) { paused = false; association.resumeReading(); }
-                  return { value: item, done: false };
+                  let match: Dataset;
+                  try {
+                    match = decodeDataset(bytes, syntax);
+                  } catch (e) {
+                    // A match we cannot decode ends the query: the association state is unknown.
+                    failure = isDicomError(e) ? e : new DimseError(ErrorCode.DimseInvalid, String(e));
+                    queue.length = 0;
+                    if (!done) { settle(p); done = true; association.abort(failure); }
+                    throw failure;
+                  }
+                  traceDataset('recv', association.calledAeTitle, match);
+                  return { value: match, done: false };
                 }
                 if (failure) throw failure;
                 if (done) return { value: undefined, done: true };
@@ -272,23 +288,14 @@ export async function connect(options: ClientOptions): Promise<Client> {
       };
       const p = register({
         messageId, type: 'C-FIND-RQ',
-        onResponse: (rsp, dataset, ts) => {
+        onResponse: (rsp, dataset) => {
           const status = 'status' in rsp ? rsp.status : 0xffff;
           if (statusClass(status) === 'pending') {
             responses++;
             armTimer(p);
             if (log.enabled) log('%s: recv %s', association.calledAeTitle, describeMessage(rsp));
             if (cancelled || !dataset) return;
-            try {
-              const match = decodeDataset(dataset, transferSyntaxOf(ts));
-              traceDataset('recv', association.calledAeTitle, match);
-              queue.push(match);
-            } catch (e) {
-              failure = isDicomError(e) ? e : new DimseError(ErrorCode.DimseInvalid, String(e));
-              settle(p);
-              done = true;
-              association.abort(failure);
-            }
+            queue.push(dataset);
             if (!paused && queue.length >= HIGH_WATER) { paused = true; association.pauseReading(); }
             notify();
             return;

@@ -58,6 +58,9 @@ export function createFramer(maxPduLength: number, onPdu: PduHandler, options: F
 
   /** Drop chunks[first] once read to its end. */
   function advanceChunk(): void {
+    // Drop the reference at once: a long stream rarely empties the queue, and a read chunk kept
+    // here would hold its memory until then (memory must stay flat in the number of responses).
+    (chunks as Array<Buffer | undefined>)[first] = undefined;
     first++;
     head = 0;
     if (first === chunks.length) {

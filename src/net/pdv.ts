@@ -121,13 +121,9 @@ export function commandHasDataset(command: Buffer): boolean {
       if (length !== 2) throw commandInvalid(`(0000,0800) has length ${length}, not 2`, 'CommandDataSetType', c.pos - 4);
       return u16le(c, 'CommandDataSetType') !== 0x0101;
     }
-    skip(c, length, `(${hex4(group)},${hex4(element)}) value`);
+    skip(c, length, 'command element value');
   }
   throw commandInvalid('Command Data Set Type (0000,0800) is absent', 'CommandDataSetType', command.length);
-}
-
-function hex4(n: number): string {
-  return n.toString(16).toUpperCase().padStart(4, '0');
 }
 
 function unexpected(message: string, field: string): PduError {
