@@ -1,5 +1,7 @@
 // Process exit codes of the qrscu command (documented in the README).
 
+import { ErrorCode, isDicomError } from '../errors.js';
+
 export const ExitCode = {
   Ok: 0,
   /** An unexpected error (a bug): the message and stack are printed. */
@@ -17,3 +19,12 @@ export const ExitCode = {
 } as const;
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** The exit code for one of our errors, or undefined for an unexpected one. */
+export function exitCodeFor(e: unknown): ExitCode | undefined {
+  if (!isDicomError(e)) return undefined;
+  if (e.code === ErrorCode.Usage || e.code === ErrorCode.ConfigInvalid || e.code === ErrorCode.UnknownKeyword || e.code === ErrorCode.ValueInvalid) return ExitCode.Usage;
+  if (e.code.startsWith('ERR_ASSOC') || e.code.startsWith('ERR_CONNECT') || e.code.startsWith('ERR_DIMSE') || e.code === ErrorCode.ArtimTimeout || e.code === ErrorCode.IdleTimeout || e.code === ErrorCode.NoPresentationContext || e.code.startsWith('ERR_PDU')) return ExitCode.Network;
+  if (e.code === ErrorCode.Io) return ExitCode.Usage;
+  return undefined;
+}

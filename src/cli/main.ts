@@ -3,9 +3,9 @@
 import createDebug from 'debug';
 import yargs, { type Argv } from 'yargs';
 import { ConfigError, ErrorCode, isDicomError } from '../errors.js';
-import { dumpBuilder, runDump, type DumpArgs } from './commands/dump.js';
-import { exitCodeFor, peerOptions, runEcho, runFind, runMove, runStore, type FindArgs, type MoveArgs, type PeerArgs, type StoreArgs } from './commands/net.js';
-import { ExitCode } from './exit-codes.js';
+import type { FindArgs, MoveArgs, StoreArgs } from './commands/net.js';
+import { ExitCode, exitCodeFor } from './exit-codes.js';
+import { dumpBuilder, peerOptions, type DumpArgs, type PeerArgs } from './options.js';
 import { createOutput, type Output } from './output.js';
 
 /** `-v`: one line per DIMSE message; `-d`: also PDUs and state-machine steps; `--trace`: also hex dumps. */
@@ -37,18 +37,18 @@ export async function main(argv: string[], out: Output = createOutput()): Promis
       if (ns) createDebug.enable([process.env.DEBUG, ns].filter(Boolean).join(','));
     })
     .command<DumpArgs>('dump <files..>', 'print DICOM files like dcmdump (or --json)', dumpBuilder, async (args) => {
-      code = await runDump(args, out);
+      code = await (await import('./commands/dump.js')).runDump(args, out);
     })
     .command<PeerArgs & { count: number }>('echo <host> <port>', 'C-ECHO a DICOM node (like echoscu)', (y) =>
       peerOptions(y).option('count', { type: 'number', default: 1, describe: 'echoes on one association' })
         .example('$0 echo 127.0.0.1 4242 --aec ORTHANC', 'exit 0 when the node answers'), async (a) => {
-      code = await runEcho(a, out);
+      code = await (await import('./commands/net.js')).runEcho(a, out);
     })
     .command<FindArgs>('find <host> <port>', 'C-FIND (like findscu): one DICOM JSON object per match on stdout', (y) =>
       queryOptions(peerOptions(y)).option('cancel', { type: 'number', default: 0, describe: 'send C-CANCEL after N matches' })
         .example('$0 find 127.0.0.1 4242 --aec ORTHANC -k ModalitiesInStudy=CT -k StudyInstanceUID -k StudyDate=20240101-', 'studies with CT')
         .example('$0 find 127.0.0.1 4242 -L SERIES -k StudyInstanceUID=1.2.3 -k SeriesInstanceUID -k Modality', 'series of a study'), async (a) => {
-      code = await runFind(a, out);
+      code = await (await import('./commands/net.js')).runFind(a, out);
     })
     .command<MoveArgs>('move <host> <port>', 'C-MOVE (like movescu), optionally receiving with our store SCP', (y) =>
       queryOptions(peerOptions(y))
@@ -56,7 +56,7 @@ export async function main(argv: string[], out: Output = createOutput()): Promis
         .option('store-port', { type: 'number', describe: 'also run our store SCP on this port for the sub-operations' })
         .option('store-dir', { type: 'string', default: '.', describe: 'where the store SCP writes' })
         .example('$0 move 127.0.0.1 4242 --aec ORTHANC --dest QRSCU_STORE --store-port 11113 --store-dir in -L SERIES -k StudyInstanceUID=1.2.3 -k SeriesInstanceUID=1.2.3.4', 'fetch one series'), async (a) => {
-      code = await runMove(a, out);
+      code = await (await import('./commands/net.js')).runMove(a, out);
     })
     .command<StoreArgs>('store', 'run our C-STORE SCP in the foreground (like storescp)', (y) =>
       y.option('port', { type: 'number', demandOption: true, describe: 'listen port on 127.0.0.1' })
@@ -65,7 +65,7 @@ export async function main(argv: string[], out: Output = createOutput()): Promis
         .option('allow-aet', { type: 'string', array: true, describe: 'only these calling AE titles may store' })
         .option('max-seconds', { type: 'number', default: 0, describe: 'stop after this many seconds (0: on Ctrl-C)' })
         .example('$0 store --port 11113 --dir incoming', 'receive objects into ./incoming') as unknown as Argv<StoreArgs>, async (a) => {
-      code = await runStore(a, out);
+      code = await (await import('./commands/net.js')).runStore(a, out);
     })
     .demandCommand(1, 'Name a command (see --help).')
     .strict()

@@ -1,26 +1,12 @@
 // `qrscu dump FILE…`: print DICOM files like dcmtk's dcmdump, or as the DICOM JSON model.
 
 import { readFile } from 'node:fs/promises';
-import type { Argv } from 'yargs';
 import { DatasetError, ErrorCode } from '../../errors.js';
 import { datasetToJson, dumpDataset, readPart10, TransferSyntaxUid } from '../../dicom/index.js';
 import { ExitCode } from '../exit-codes.js';
 import type { Output } from '../output.js';
+import type { DumpArgs } from '../options.js';
 
-export interface DumpArgs {
-  files: string[];
-  json: boolean;
-  'max-length': number;
-}
-
-export function dumpBuilder(y: Argv): Argv<DumpArgs> {
-  return y
-    .positional('files', { type: 'string', array: true, demandOption: true, describe: 'DICOM Part-10 files' })
-    .option('json', { type: 'boolean', default: false, describe: 'print the DICOM JSON model (PS3.18 Annex F), one object per file' })
-    .option('max-length', { type: 'number', default: 64, describe: 'cut values longer than this many characters (0: never)' })
-    .example('$0 dump study/*.dcm', 'dump every file like dcmdump')
-    .example('$0 dump --json rdsr.dcm | jq .', 'the DICOM JSON model') as unknown as Argv<DumpArgs>;
-}
 
 /** dcmdump's names of the native transfer syntaxes (others are printed as their UID). */
 const SYNTAX_NAMES: Readonly<Record<string, string>> = {

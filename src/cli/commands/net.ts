@@ -2,7 +2,6 @@
 // findscu, movescu and storescp.
 
 import path from 'node:path';
-import type { Argv } from 'yargs';
 import { createDataset, datasetToJson, setValue, getString, lookupTag, tagOfKeyword, parseTag, type Dataset } from '../../dicom/index.js';
 import { isDicomError, ConfigError, ErrorCode } from '../../errors.js';
 import { connect, type QueryModel } from '../../net/client.js';
@@ -10,25 +9,8 @@ import { startStoreScp } from '../../net/store-scp.js';
 import { formatStatus, statusClass } from '../../net/status.js';
 import { ExitCode } from '../exit-codes.js';
 import type { Output } from '../output.js';
+import type { PeerArgs } from '../options.js';
 
-export interface PeerArgs {
-  host: string;
-  port: number;
-  aet: string;
-  aec: string;
-  'timeout-ms': number;
-  'max-pdu': number;
-}
-
-export function peerOptions(y: Argv): Argv<PeerArgs> {
-  return y
-    .positional('host', { type: 'string', demandOption: true, describe: 'peer host (loopback or your PACS)' })
-    .positional('port', { type: 'number', demandOption: true, describe: 'peer port' })
-    .option('aet', { type: 'string', default: 'QRSCU', describe: 'our (calling) AE title' })
-    .option('aec', { type: 'string', default: 'ANY-SCP', describe: "the peer's (called) AE title" })
-    .option('timeout-ms', { type: 'number', default: 60000, describe: 'DIMSE timeout per response (ms); connect 10 s, ARTIM 30 s' })
-    .option('max-pdu', { type: 'number', default: 65536, describe: 'maximum P-DATA length we receive' }) as unknown as Argv<PeerArgs>;
-}
 
 function clientOptions(a: PeerArgs) {
   return { host: a.host, port: a.port, callingAeTitle: a.aet, calledAeTitle: a.aec, dimseTimeoutMs: a['timeout-ms'], maxLength: a['max-pdu'] };
@@ -148,12 +130,5 @@ export async function runStore(a: StoreArgs, out: Output): Promise<ExitCode> {
   return ExitCode.Ok;
 }
 
-export function exitCodeFor(e: unknown): ExitCode | undefined {
-  if (!isDicomError(e)) return undefined;
-  if (e.code === ErrorCode.Usage || e.code === ErrorCode.ConfigInvalid || e.code === ErrorCode.UnknownKeyword || e.code === ErrorCode.ValueInvalid) return ExitCode.Usage;
-  if (e.code.startsWith('ERR_ASSOC') || e.code.startsWith('ERR_CONNECT') || e.code.startsWith('ERR_DIMSE') || e.code === ErrorCode.ArtimTimeout || e.code === ErrorCode.IdleTimeout || e.code === ErrorCode.NoPresentationContext || e.code.startsWith('ERR_PDU')) return ExitCode.Network;
-  if (e.code === ErrorCode.Io) return ExitCode.Usage;
-  return undefined;
-}
 
 export { getString };
