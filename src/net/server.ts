@@ -3,7 +3,7 @@
 
 import net from 'node:net';
 import createDebug from 'debug';
-import { decodeDataset, encodeDataset, type Dataset } from '../dicom/index.js';
+import { createDataset, decodeDataset, encodeDataset, setValue, type Dataset } from '../dicom/index.js';
 import { transferSyntaxOf } from '../dicom/uids.js';
 import { ErrorCode, isDicomError, DimseError, type DicomError } from '../errors.js';
 import { acceptAssociation, type Association, type TimerOptions } from './association.js';
@@ -233,7 +233,6 @@ async function answer(a: Association, m: PDataMessage, rq: DimseMessage, h: Serv
         if (a.state() !== 'Sta6') return;
         let failedList: Dataset | undefined;
         if (result.failedSopInstanceUids && result.failedSopInstanceUids.length > 0) {
-          const { createDataset, setValue } = await import('../dicom/index.js');
           failedList = createDataset();
           setValue(failedList, 'FailedSOPInstanceUIDList', [...result.failedSopInstanceUids]);
         }
