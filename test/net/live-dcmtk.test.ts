@@ -7,12 +7,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createDataset, getString, readPart10, setValue, type Dataset } from '../../src/dicom/index.js';
+import { getString, readPart10 } from '../../src/dicom/index.js';
 import { isDicomError } from '../../src/errors.js';
-import { connect, type Client, type FinalStatus, type FindOperation, type QueryModel } from '../../src/net/client.js';
+import { connect, type Client, type FindOperation } from '../../src/net/client.js';
 import { startStoreScp, type StoredObject } from '../../src/net/store-scp.js';
 import type { Server } from '../../src/net/server.js';
 import { requireProgram } from '../support/live.js';
+import { delay, findAll, hex, query, release, sorted } from '../support/query.js';
 import { runTool, startDcmqrscp, syntheticStudies, waitUntil, withTimeout, type PacsHandle, type SyntheticSet } from '../support/pacs.js';
 
 const test = suite('live: dcmqrscp and dcmtk tools');
@@ -79,31 +80,10 @@ async function open(calledAeTitle = AE, callingAeTitle = 'QRSCU'): Promise<Clien
 }
 
 /** A-RELEASE unless the association already ended (so a failing test reports its own error). */
-async function release(client: Client): Promise<void> {
-  if (client.association.state() === 'Sta6') await withTimeout(client.release(), OP_MS, 'A-RELEASE');
-}
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
-function query(level: 'PATIENT' | 'STUDY' | 'SERIES' | 'IMAGE', keys: Record<string, string>): Dataset {
-  const ds = createDataset();
-  setValue(ds, 'QueryRetrieveLevel', level);
-  for (const [k, v] of Object.entries(keys)) setValue(ds, k, v);
-  return ds;
-}
 
-async function findAll(client: Client, identifier: Dataset, model: QueryModel = 'study'): Promise<{ matches: Dataset[]; final: FinalStatus }> {
-  const op = client.find(identifier, { model });
-  const matches: Dataset[] = [];
-  await withTimeout((async () => { for await (const ds of op) matches.push(ds); })(), OP_MS, 'C-FIND');
-  assert.ok(op.final, 'the C-FIND ended with a final status');
-  return { matches, final: op.final! };
-}
 
-const sorted = (xs: readonly (string | undefined)[]): string[] => xs.map((x) => x ?? '<absent>').sort();
-const hex = (n: number | undefined): string => (n === undefined ? 'undefined' : `0x${n.toString(16).padStart(4, '0')}`);
 
 withServer('C-ECHO', async () => {
   const client = await open();
@@ -115,14 +95,14 @@ withServer('C-ECHO', async () => {
     assert.is(client.association.peerImplementation.versionName, 'OFFIS_DCMTK_367');
     assert.is(client.association.peerMaxLength, 16384);
   } finally {
-    await release(client);
+    await release(client, OP_MS);
   }
 });
 
 withServer('C-FIND study level: exactly the synthetic studies; ModalitiesInStudy not returned, RetrieveAETitle added', async () => {
   const client = await open();
   try {
-    const { matches, final } = await findAll(client, query('STUDY', { StudyInstanceUID: '', PatientName: '', PatientID: '', StudyDate: '', AccessionNumber: '', ModalitiesInStudy: '' }));
+    const { matches, final } = await findAll(client, query('STUDY', { StudyInstanceUID: '', PatientName: '', PatientID: '', StudyDate: '', AccessionNumber: '', ModalitiesInStudy: '' }), OP_MS);
     assert.is(hex(final.status), hex(0));
     assert.equal(sorted(matches.map((m) => getString(m, 'StudyInstanceUID'))), sorted(state.data.studies.map((s) => s.studyInstanceUid)));
     for (const m of matches) {
@@ -136,14 +116,14 @@ withServer('C-FIND study level: exactly the synthetic studies; ModalitiesInStudy
       assert.is(getString(m, 'RetrieveAETitle'), AE);
     }
     // Several C-FINDs on one association.
-    const one = await findAll(client, query('STUDY', { StudyInstanceUID: '', PatientName: state.data.studies[1]!.patientName }));
+    const one = await findAll(client, query('STUDY', { StudyInstanceUID: '', PatientName: state.data.studies[1]!.patientName }), OP_MS);
     assert.equal(one.matches.map((m) => getString(m, 'StudyInstanceUID')), [state.data.studies[1]!.studyInstanceUid]);
     // PatientName matching is case-sensitive on dcmqrscp.
-    const lower = await findAll(client, query('STUDY', { StudyInstanceUID: '', PatientName: state.data.studies[1]!.patientName.toLowerCase() }));
+    const lower = await findAll(client, query('STUDY', { StudyInstanceUID: '', PatientName: state.data.studies[1]!.patientName.toLowerCase() }), OP_MS);
     assert.is(lower.matches.length, 0);
     assert.is(hex(lower.final.status), hex(0));
   } finally {
-    await release(client);
+    await release(client, OP_MS);
   }
 });
 
@@ -151,7 +131,7 @@ withServer('C-FIND series level: both series of a study; without the StudyInstan
   const study = state.data.studies[0]!;
   const client = await open();
   try {
-    const { matches, final } = await findAll(client, query('SERIES', { StudyInstanceUID: study.studyInstanceUid, SeriesInstanceUID: '', Modality: '', SeriesNumber: '' }));
+    const { matches, final } = await findAll(client, query('SERIES', { StudyInstanceUID: study.studyInstanceUid, SeriesInstanceUID: '', Modality: '', SeriesNumber: '' }), OP_MS);
     assert.is(hex(final.status), hex(0));
     assert.equal(sorted(matches.map((m) => getString(m, 'SeriesInstanceUID'))), sorted(study.series.map((s) => s.seriesInstanceUid)));
     for (const m of matches) {
@@ -160,12 +140,12 @@ withServer('C-FIND series level: both series of a study; without the StudyInstan
       assert.is(getString(m, 'SeriesNumber'), String(series.seriesNumber));
     }
     // real-pacs.md: series query with the StudyInstanceUID key absent → 0xC000.
-    const noKey = await findAll(client, query('SERIES', { SeriesInstanceUID: '', Modality: '' }));
+    const noKey = await findAll(client, query('SERIES', { SeriesInstanceUID: '', Modality: '' }), OP_MS);
     assert.is(noKey.matches.length, 0);
     assert.is(hex(noKey.final.status), hex(0xc000));
     assert.ok(noKey.final.error, 'a failure status carries an error');
   } finally {
-    await release(client);
+    await release(client, OP_MS);
   }
 });
 
@@ -174,24 +154,24 @@ withServer('C-FIND image level: the SOP Instance UIDs of a series; SOPClassUID n
   const client = await open();
   try {
     for (const series of study.series) {
-      const { matches, final } = await findAll(client, query('IMAGE', { StudyInstanceUID: study.studyInstanceUid, SeriesInstanceUID: series.seriesInstanceUid, SOPInstanceUID: '', SOPClassUID: '', InstanceNumber: '' }));
+      const { matches, final } = await findAll(client, query('IMAGE', { StudyInstanceUID: study.studyInstanceUid, SeriesInstanceUID: series.seriesInstanceUid, SOPInstanceUID: '', SOPClassUID: '', InstanceNumber: '' }), OP_MS);
       assert.is(hex(final.status), hex(0));
       assert.equal(sorted(matches.map((m) => getString(m, 'SOPInstanceUID'))), sorted(series.instances.map((i) => i.sopInstanceUid)));
       for (const m of matches) assert.is(getString(m, 'SOPClassUID'), undefined);
     }
   } finally {
-    await release(client);
+    await release(client, OP_MS);
   }
 });
 
 withServer('C-FIND patient root, patient level', async () => {
   const client = await open();
   try {
-    const { matches, final } = await findAll(client, query('PATIENT', { PatientID: '', PatientName: '' }), 'patient');
+    const { matches, final } = await findAll(client, query('PATIENT', { PatientID: '', PatientName: '' }), OP_MS, 'patient');
     assert.is(hex(final.status), hex(0));
     assert.equal(sorted(matches.map((m) => getString(m, 'PatientID'))), sorted(state.data.studies.map((s) => s.patientId)));
   } finally {
-    await release(client);
+    await release(client, OP_MS);
   }
 });
 
@@ -231,7 +211,7 @@ withServer('C-MOVE series level to our store SCP: every file arrives as valid Pa
       assert.equal(file.dataset.elements.get(0x7fe00010)?.value, original.dataset.elements.get(0x7fe00010)?.value);
     }
   } finally {
-    await release(client);
+    await release(client, OP_MS);
   }
 });
 
@@ -248,7 +228,7 @@ withServer('C-MOVE study level of the dose SR and CT of one study', async () => 
     const sr = state.stored.slice(before).find((o) => o.sopClassUid === '1.2.840.10008.5.1.4.1.1.88.67');
     assert.ok(sr, 'the X-Ray Radiation Dose SR arrived');
   } finally {
-    await release(client);
+    await release(client, OP_MS);
   }
 });
 
@@ -265,7 +245,7 @@ withServer('C-MOVE to a destination not in the HostTable: 0xA801, nothing sent',
     // The association is still usable after a failed C-MOVE.
     assert.is(hex((await withTimeout(client.echo(), OP_MS, 'C-ECHO')).status), hex(0));
   } finally {
-    await release(client);
+    await release(client, OP_MS);
   }
 });
 
@@ -277,7 +257,7 @@ withServer('C-MOVE of a study dcmqrscp does not hold: 0x0000 with 0 sub-operatio
     assert.is(r.subOperations.completed ?? 0, 0);
     assert.is(r.pendingResponses, 0);
   } finally {
-    await release(client);
+    await release(client, OP_MS);
   }
 });
 
@@ -290,7 +270,7 @@ withServer('C-MOVE series level without StudyInstanceUID: 0x0000 with 0 sub-oper
     assert.is(r.subOperations.completed ?? 0, 0);
     assert.is(r.pendingResponses, 0);
   } finally {
-    await release(client);
+    await release(client, OP_MS);
   }
 });
 
@@ -333,11 +313,11 @@ withServer('C-CANCEL while dcmqrscp works on the C-FIND: final 0xFE00, no match 
     assert.is(hex(op.final!.status), hex(0xfe00));
     assert.is(op.final!.error, undefined, 'cancel is not a failure');
     // The association survives a C-CANCEL: a whole C-FIND afterwards.
-    const again = await findAll(client, query('STUDY', { StudyInstanceUID: '' }));
+    const again = await findAll(client, query('STUDY', { StudyInstanceUID: '' }), OP_MS);
     assert.is(again.matches.length, STUDIES);
     assert.is(hex(again.final.status), hex(0));
   } finally {
-    await release(client);
+    await release(client, OP_MS);
   }
 });
 
@@ -357,7 +337,7 @@ withServer('cancel() after the first match: nothing more delivered (dcmqrscp has
     assert.ok([0xfe00, 0].includes(op.final!.status), `final status ${hex(op.final!.status)}`);
     assert.is(hex((await withTimeout(client.echo(), OP_MS, 'C-ECHO')).status), hex(0));
   } finally {
-    await release(client);
+    await release(client, OP_MS);
   }
 });
 

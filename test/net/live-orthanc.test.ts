@@ -7,12 +7,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createDataset, getString, getStrings, readPart10, setValue, type Dataset } from '../../src/dicom/index.js';
+import { getString, getStrings, readPart10 } from '../../src/dicom/index.js';
 import { isDicomError } from '../../src/errors.js';
-import { connect, type Client, type FinalStatus, type FindOperation, type QueryModel } from '../../src/net/client.js';
+import { connect, type Client, type FindOperation } from '../../src/net/client.js';
 import { startStoreScp, type StoredObject } from '../../src/net/store-scp.js';
 import type { Server } from '../../src/net/server.js';
 import { requireProgram } from '../support/live.js';
+import { delay, findAll, hex, query, release, sorted } from '../support/query.js';
 import { startOrthanc, syntheticStudies, waitUntil, withTimeout, type OrthancHandle, type SyntheticSet } from '../support/pacs.js';
 
 const test = suite('live: Orthanc');
@@ -89,31 +90,10 @@ async function open(options: { port?: number; calledAeTitle?: string; callingAeT
   );
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
-async function release(client: Client): Promise<void> {
-  if (client.association.state() === 'Sta6') await withTimeout(client.release(), OP_MS, 'A-RELEASE');
-}
 
-function query(level: 'PATIENT' | 'STUDY' | 'SERIES' | 'IMAGE', keys: Record<string, string>): Dataset {
-  const ds = createDataset();
-  setValue(ds, 'QueryRetrieveLevel', level);
-  for (const [k, v] of Object.entries(keys)) setValue(ds, k, v);
-  return ds;
-}
 
-async function findAll(client: Client, identifier: Dataset, model: QueryModel = 'study'): Promise<{ matches: Dataset[]; final: FinalStatus }> {
-  const op = client.find(identifier, { model });
-  const matches: Dataset[] = [];
-  await withTimeout((async () => { for await (const ds of op) matches.push(ds); })(), OP_MS, 'C-FIND');
-  assert.ok(op.final, 'the C-FIND ended with a final status');
-  return { matches, final: op.final! };
-}
 
-const sorted = (xs: readonly (string | undefined)[]): string[] => xs.map((x) => x ?? '<absent>').sort();
-const hex = (n: number | undefined): string => (n === undefined ? 'undefined' : `0x${n.toString(16).padStart(4, '0')}`);
 
 withServer('C-ECHO', async () => {
   const client = await open();
@@ -125,7 +105,7 @@ withServer('C-ECHO', async () => {
     assert.is(client.association.peerImplementation.versionName, 'OFFIS_DCMTK_367');
     assert.is(client.association.peerMaxLength, 16384);
   } finally {
-    await release(client);
+    await release(client, OP_MS);
   }
 });
 
@@ -135,7 +115,7 @@ withServer('C-FIND study level: exactly the synthetic studies, with ModalitiesIn
     const { matches, final } = await findAll(client, query('STUDY', {
       StudyInstanceUID: '', PatientName: '', PatientID: '', StudyDate: '', AccessionNumber: '', ModalitiesInStudy: '',
       NumberOfStudyRelatedSeries: '', NumberOfStudyRelatedInstances: '',
-    }));
+    }), OP_MS);
     assert.is(hex(final.status), hex(0));
     assert.equal(sorted(matches.map((m) => getString(m, 'StudyInstanceUID'))), sorted(state.data.studies.map((s) => s.studyInstanceUid)));
     for (const m of matches) {
@@ -152,18 +132,18 @@ withServer('C-FIND study level: exactly the synthetic studies, with ModalitiesIn
       assert.is(getString(m, 'SpecificCharacterSet'), 'ISO_IR 100');
     }
     // ModalitiesInStudy as a matching key: "CT\SR" matches either; PatientName case-insensitive.
-    const sr = await findAll(client, query('STUDY', { StudyInstanceUID: '', ModalitiesInStudy: 'SR' }));
+    const sr = await findAll(client, query('STUDY', { StudyInstanceUID: '', ModalitiesInStudy: 'SR' }), OP_MS);
     assert.is(sr.matches.length, STUDIES);
-    const mg = await findAll(client, query('STUDY', { StudyInstanceUID: '', ModalitiesInStudy: 'MG' }));
+    const mg = await findAll(client, query('STUDY', { StudyInstanceUID: '', ModalitiesInStudy: 'MG' }), OP_MS);
     assert.is(mg.matches.length, 0);
-    const lower = await findAll(client, query('STUDY', { StudyInstanceUID: '', PatientName: state.data.studies[1]!.patientName.toLowerCase() }));
+    const lower = await findAll(client, query('STUDY', { StudyInstanceUID: '', PatientName: state.data.studies[1]!.patientName.toLowerCase() }), OP_MS);
     assert.equal(lower.matches.map((m) => getString(m, 'StudyInstanceUID')), [state.data.studies[1]!.studyInstanceUid]);
     // StationName as a study-level matching key: 0 matches.
-    const station = await findAll(client, query('STUDY', { StudyInstanceUID: '', StationName: state.data.studies[0]!.stationName }));
+    const station = await findAll(client, query('STUDY', { StudyInstanceUID: '', StationName: state.data.studies[0]!.stationName }), OP_MS);
     assert.is(station.matches.length, 0);
     assert.is(hex(station.final.status), hex(0));
   } finally {
-    await release(client);
+    await release(client, OP_MS);
   }
 });
 
@@ -171,7 +151,7 @@ withServer('C-FIND series level: both series of a study, StationName returned', 
   const study = state.data.studies[0]!;
   const client = await open();
   try {
-    const { matches, final } = await findAll(client, query('SERIES', { StudyInstanceUID: study.studyInstanceUid, SeriesInstanceUID: '', Modality: '', SeriesNumber: '', StationName: '' }));
+    const { matches, final } = await findAll(client, query('SERIES', { StudyInstanceUID: study.studyInstanceUid, SeriesInstanceUID: '', Modality: '', SeriesNumber: '', StationName: '' }), OP_MS);
     assert.is(hex(final.status), hex(0));
     assert.equal(sorted(matches.map((m) => getString(m, 'SeriesInstanceUID'))), sorted(study.series.map((s) => s.seriesInstanceUid)));
     for (const m of matches) {
@@ -181,11 +161,11 @@ withServer('C-FIND series level: both series of a study, StationName returned', 
       assert.is(getString(m, 'StationName'), study.stationName);
     }
     // Unlike dcmqrscp, Orthanc answers a series query without the StudyInstanceUID key.
-    const noKey = await findAll(client, query('SERIES', { SeriesInstanceUID: '', Modality: 'SR' }));
+    const noKey = await findAll(client, query('SERIES', { SeriesInstanceUID: '', Modality: 'SR' }), OP_MS);
     assert.is(hex(noKey.final.status), hex(0));
     assert.is(noKey.matches.length, STUDIES);
   } finally {
-    await release(client);
+    await release(client, OP_MS);
   }
 });
 
@@ -194,7 +174,7 @@ withServer('C-FIND image level: the SOP Instance UIDs of a series, with SOPClass
   const client = await open();
   try {
     for (const series of study.series) {
-      const { matches, final } = await findAll(client, query('IMAGE', { StudyInstanceUID: study.studyInstanceUid, SeriesInstanceUID: series.seriesInstanceUid, SOPInstanceUID: '', SOPClassUID: '', InstanceNumber: '' }));
+      const { matches, final } = await findAll(client, query('IMAGE', { StudyInstanceUID: study.studyInstanceUid, SeriesInstanceUID: series.seriesInstanceUid, SOPInstanceUID: '', SOPClassUID: '', InstanceNumber: '' }), OP_MS);
       assert.is(hex(final.status), hex(0));
       assert.equal(sorted(matches.map((m) => getString(m, 'SOPInstanceUID'))), sorted(series.instances.map((i) => i.sopInstanceUid)));
       for (const m of matches) {
@@ -204,7 +184,7 @@ withServer('C-FIND image level: the SOP Instance UIDs of a series, with SOPClass
       }
     }
   } finally {
-    await release(client);
+    await release(client, OP_MS);
   }
 });
 
@@ -239,7 +219,7 @@ withServer('C-MOVE series level to our store SCP: every file arrives (the final 
       assert.is(getString(file.dataset, 'PatientName'), study.patientName);
     }
   } finally {
-    await release(client);
+    await release(client, OP_MS);
   }
 });
 
@@ -255,7 +235,7 @@ withServer('C-MOVE study level: CT images and the dose SR', async () => {
     await waitUntil(() => state.stored.length - before >= all.length, 5_000, `${all.length} stored objects`);
     assert.equal(sorted(state.stored.slice(before).map((o) => o.sopInstanceUid)), sorted(all.map((i) => i.sopInstanceUid)));
   } finally {
-    await release(client);
+    await release(client, OP_MS);
   }
 });
 
@@ -268,7 +248,7 @@ withServer('C-MOVE to an unknown destination: 0xC000', async () => {
     assert.ok(r.error && r.error.code === 'ERR_DIMSE_STATUS');
     assert.is(state.stored.length, before);
   } finally {
-    await release(client);
+    await release(client, OP_MS);
   }
 });
 
@@ -278,7 +258,7 @@ withServer('C-MOVE of a study Orthanc does not hold: 0xC000', async () => {
     const r = await withTimeout(client.move(query('STUDY', { StudyInstanceUID: '2.25.1' }), { destination: STORE_AE, model: 'study' }), OP_MS, 'C-MOVE');
     assert.is(hex(r.status), hex(0xc000));
   } finally {
-    await release(client);
+    await release(client, OP_MS);
   }
 });
 
@@ -288,7 +268,7 @@ withServer('unknown calling AE: association accepted, C-ECHO allowed, A-ABORT ri
     assert.is(hex((await withTimeout(client.echo(), OP_MS, 'C-ECHO')).status), hex(0));
     let error: unknown;
     try {
-      await findAll(client, query('STUDY', { StudyInstanceUID: '' }));
+      await findAll(client, query('STUDY', { StudyInstanceUID: '' }), OP_MS);
     } catch (e) {
       error = e;
     }
@@ -297,7 +277,7 @@ withServer('unknown calling AE: association accepted, C-ECHO allowed, A-ABORT ri
     const end = await withTimeout(client.association.ended, OP_MS, 'the end of the association');
     assert.is(end.how, 'aborted');
   } finally {
-    await release(client);
+    await release(client, OP_MS);
   }
 });
 
@@ -306,7 +286,7 @@ withServer('wrong called AE title: accepted by default (DicomCheckCalledAet fals
   try {
     assert.is(hex((await withTimeout(client.echo(), OP_MS, 'C-ECHO')).status), hex(0));
   } finally {
-    await release(client);
+    await release(client, OP_MS);
   }
 });
 
@@ -326,10 +306,10 @@ withServer('cancel() after the first match: nothing more delivered; the associat
     // Orthanc has usually sent every match before the C-CANCEL arrives (0x0000); 0xFE00 otherwise.
     assert.ok([0xfe00, 0].includes(op.final!.status), `final status ${hex(op.final!.status)}`);
     assert.is(hex((await withTimeout(client.echo(), OP_MS, 'C-ECHO')).status), hex(0));
-    const again = await findAll(client, query('STUDY', { StudyInstanceUID: '' }));
+    const again = await findAll(client, query('STUDY', { StudyInstanceUID: '' }), OP_MS);
     assert.is(again.matches.length, STUDIES);
   } finally {
-    await release(client);
+    await release(client, OP_MS);
   }
 });
 
@@ -359,10 +339,10 @@ withServer('C-CANCEL while Orthanc works on the C-FIND: final 0xFE00 (with a dat
     assert.is(hex(op.final!.status), hex(0xfe00));
     assert.is(op.final!.error, undefined, 'cancel is not a failure');
     assert.is(hex((await withTimeout(client.echo(), OP_MS, 'C-ECHO')).status), hex(0));
-    const again = await findAll(client, query('STUDY', { StudyInstanceUID: '' }));
+    const again = await findAll(client, query('STUDY', { StudyInstanceUID: '' }), OP_MS);
     assert.is(again.matches.length, STUDIES);
   } finally {
-    await release(client);
+    await release(client, OP_MS);
   }
 });
 
@@ -370,15 +350,15 @@ withServer(`LimitFindResults ${LIMIT}: ${LIMIT} matches, then final 0xFE00; a qu
   ready();
   const client = await open({ port: state.limited!.port });
   try {
-    const { matches, final } = await findAll(client, query('STUDY', { StudyInstanceUID: '' }));
+    const { matches, final } = await findAll(client, query('STUDY', { StudyInstanceUID: '' }), OP_MS);
     assert.is(matches.length, LIMIT);
     assert.is(hex(final.status), hex(0xfe00));
     assert.is(final.error, undefined);
-    const one = await findAll(client, query('STUDY', { StudyInstanceUID: state.data.studies[0]!.studyInstanceUid }));
+    const one = await findAll(client, query('STUDY', { StudyInstanceUID: state.data.studies[0]!.studyInstanceUid }), OP_MS);
     assert.is(one.matches.length, 1);
     assert.is(hex(one.final.status), hex(0));
   } finally {
-    await release(client);
+    await release(client, OP_MS);
   }
 });
 
