@@ -5,7 +5,6 @@ import { DatasetError, ErrorCode } from '../errors.js';
 import { DEFAULT_CHARACTER_SET, type CharacterSet } from './charset.js';
 import { tagOfKeyword } from './dictionary.js';
 import { formatTag, type Tag } from './tag.js';
-import type { TransferSyntax } from './uids.js';
 import type { VR } from './vr.js';
 
 export interface Element {

@@ -1,7 +1,7 @@
 // `qrscu dump FILE…`: print DICOM files like dcmtk's dcmdump, or as the DICOM JSON model.
 
 import { readFile } from 'node:fs/promises';
-import { DatasetError, ErrorCode } from '../../errors.js';
+import { DatasetError } from '../../errors.js';
 import { datasetToJson, dumpDataset, readPart10, TransferSyntaxUid } from '../../dicom/index.js';
 import { ExitCode } from '../exit-codes.js';
 import type { Output } from '../output.js';
@@ -62,4 +62,3 @@ export async function runDump(args: DumpArgs, out: Output): Promise<ExitCode> {
   return code;
 }
 
-export { ErrorCode };

@@ -2,8 +2,8 @@
 // findscu, movescu and storescp.
 
 import path from 'node:path';
-import { createDataset, datasetToJson, setValue, getString, lookupTag, tagOfKeyword, parseTag, type Dataset } from '../../dicom/index.js';
-import { isDicomError, ConfigError, ErrorCode } from '../../errors.js';
+import { createDataset, datasetToJson, setValue, lookupTag, tagOfKeyword, parseTag, type Dataset } from '../../dicom/index.js';
+import { ConfigError, ErrorCode } from '../../errors.js';
 import { connect, type QueryModel } from '../../net/client.js';
 import { startStoreScp } from '../../net/store-scp.js';
 import { formatStatus, statusClass } from '../../net/status.js';
@@ -131,4 +131,3 @@ export async function runStore(a: StoreArgs, out: Output): Promise<ExitCode> {
 }
 
 
-export { getString };
