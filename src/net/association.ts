@@ -11,6 +11,7 @@ import { decodePdu, encodePdu } from './pdu-codec.js';
 import { AbortReason, AbortSource, describeAbort, describePdu, describeReject, type AssociateAc, type AssociateRq, type Pdu } from './pdu.js';
 import { createMessageAssembler, fragmentMessage, type AssemblerOptions, type PDataMessage } from './pdv.js';
 import { enableQuickAck } from './quickack.js';
+import { captureSocket } from './capture.js';
 
 const logFsm = createDebug('qrscu:fsm');
 const logPdu = createDebug('qrscu:pdu');
@@ -81,6 +82,8 @@ interface Ctx {
   readonly label: string;
   state: StateId;
   socket: net.Socket | undefined;
+  /** Records what we send when a capture tap is installed (`--pcap`). */
+  recordSend: ((bytes: Buffer) => void) | undefined;
   framer: Framer | undefined;
   assembler: ReturnType<typeof createMessageAssembler>;
   artim: NodeJS.Timeout | undefined;
@@ -336,6 +339,7 @@ function sendPdu(ctx: Ctx, pdu: Pdu): void {
 function write(ctx: Ctx, bytes: Buffer): void {
   const s = ctx.socket;
   if (!s || s.destroyed || !s.writable) return;
+  ctx.recordSend?.(bytes);
   s.write(bytes);
 }
 
@@ -388,6 +392,7 @@ function finish(ctx: Ctx): void {
 function attachSocket(ctx: Ctx, socket: net.Socket): void {
   ctx.socket = socket;
   socket.setNoDelay(true);
+  ctx.recordSend = captureSocket(socket, ctx.role === 'requestor');
   ctx.framer = createFramer(ctx.ourMaxLength, (buf, offset) => {
     if (ctx.state === 'Sta1') return;
     let pdu: Pdu;
@@ -445,7 +450,7 @@ function createCtx(role: Role, label: string, timers: TimerOptions, maxLength: n
   let resolveEnd!: (end: AssociationEnd) => void;
   const ended = new Promise<AssociationEnd>((r) => { resolveEnd = r; });
   const ctx: Ctx = {
-    role, label, state: 'Sta1', socket: undefined, framer: undefined,
+    role, label, state: 'Sta1', socket: undefined, recordSend: undefined, framer: undefined,
     assembler: createMessageAssembler({ streamDataset: (id, c) => ctx.handlers.streamDataset?.(id, c) }),
     artim: undefined, timers: { ...DEFAULT_TIMERS, ...timers }, ourMaxLength: maxLength, handlers,
     rq: undefined, ac: undefined, contexts: [], policy: undefined, negotiation: undefined, rejectWhy: undefined, end: undefined,

@@ -193,4 +193,36 @@ test('a pool replaces an aborted association', async () => {
   await pool.close();
 });
 
+test('a capture tap sees every byte of both sides of both associations, oriented client → server', async () => {
+  const { setCaptureTap } = await import('../../src/net/capture.js');
+  const { createFramer } = await import('../../src/net/framer.js');
+  const { decodePdu } = await import('../../src/net/pdu-codec.js');
+  const conns: Array<{ clientPort: number; serverPort: number; toServer: Buffer[]; toClient: Buffer[]; closed: boolean }> = [];
+  setCaptureTap({
+    open: (e) => conns.push({ clientPort: e.clientPort, serverPort: e.serverPort, toServer: [], toClient: [], closed: false }) - 1,
+    data: (id, fromClient, bytes) => void (fromClient ? conns[id]!.toServer : conns[id]!.toClient).push(Buffer.from(bytes)),
+    close: (id) => { conns[id]!.closed = true; },
+  });
+  try {
+    const c = await open();
+    await c.echo();
+    await c.release();
+    await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    setCaptureTap(undefined);
+  }
+  // Our client and our server are in one process: two views of one TCP connection.
+  assert.is(conns.length, 2);
+  const [a, b] = conns;
+  assert.is(a!.serverPort, server.port);
+  assert.is(b!.serverPort, server.port);
+  assert.is(a!.clientPort, b!.clientPort);
+  assert.ok(Buffer.concat(a!.toServer).equals(Buffer.concat(b!.toServer)));
+  assert.ok(Buffer.concat(a!.toClient).equals(Buffer.concat(b!.toClient)));
+  const types = (chunks: Buffer[]) => { const out: string[] = []; const f = createFramer(0, (buf) => void out.push(decodePdu(buf).type)); chunks.forEach((x) => f.push(x)); return out; };
+  assert.equal(types(a!.toServer), ['A-ASSOCIATE-RQ', 'P-DATA-TF', 'A-RELEASE-RQ']);
+  assert.equal(types(a!.toClient), ['A-ASSOCIATE-AC', 'P-DATA-TF', 'A-RELEASE-RP']);
+  assert.ok(a!.closed && b!.closed);
+});
+
 test.run();
