@@ -67,6 +67,25 @@ export async function main(argv: string[], out: Output = createOutput()): Promis
         .example('$0 store --port 11113 --dir incoming', 'receive objects into ./incoming') as unknown as Argv<StoreArgs>, async (a) => {
       code = await (await import('./commands/net.js')).runStore(a, out);
     })
+    .command('pacs', 'the simulated PACS: generate synthetic dose data', (y) =>
+      y.command<{ dir: string; studies: number; seed: string; 'start-date'?: string; days?: number }>(
+        'generate <dir>', 'write synthetic dose studies as Part-10 files, with manifest.json', (g) =>
+          g.positional('dir', { type: 'string', demandOption: true, describe: 'output folder' })
+            .option('studies', { type: 'number', demandOption: true, describe: 'how many studies' })
+            .option('seed', { type: 'string', demandOption: true, describe: 'the same seed writes the same bytes' })
+            .option('start-date', { type: 'string', describe: 'first study date, YYYY-MM-DD (default 2024-01-01)' })
+            .option('days', { type: 'number', describe: 'spread of study dates in days (default 30)' })
+            .example('$0 pacs generate /tmp/dose --studies 500 --seed 1', '500 studies of every dose kind') as never,
+        async (a) => {
+          const g = await import('../pacs/generate.js');
+          const m = await g.generateDoseDataset({
+            directory: a.dir, studies: a.studies, seed: a.seed,
+            ...(a['start-date'] ? { startDate: a['start-date'] } : {}), ...(a.days ? { days: a.days } : {}),
+          });
+          for (const l of g.describeManifest(m, a.dir)) out.line(l);
+          code = ExitCode.Ok;
+        },
+      ).demandCommand(1, 'Name a pacs command (see qrscu pacs --help).'))
     .demandCommand(1, 'Name a command (see --help).')
     .strict()
     .recommendCommands()
