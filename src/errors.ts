@@ -30,6 +30,9 @@ export const ErrorCode = {
   DimseStatus: 'ERR_DIMSE_STATUS',
   DimseInvalid: 'ERR_DIMSE_INVALID',
   NoPresentationContext: 'ERR_NO_PRESENTATION_CONTEXT',
+  // packet captures (src/pcap)
+  PcapInvalid: 'ERR_PCAP_INVALID',
+  PcapTruncated: 'ERR_PCAP_TRUNCATED',
   // rules, configuration, CLI
   RuleInvalid: 'ERR_RULE_INVALID',
   ConfigInvalid: 'ERR_CONFIG_INVALID',

@@ -26,15 +26,18 @@ function queryOptions<T>(y: Argv<T>) {
 /** Run the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[], out: Output = createOutput()): Promise<number> {
   let code: number = ExitCode.Ok;
+  let recording: { stop(): void } | undefined;
   const parser = yargs(argv)
     .scriptName('qrscu')
     .usage('$0 <command> [options]\n\nDICOM query/retrieve for radiation-dose objects.')
     .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'one trace line per DIMSE message (stderr)' })
     .option('debug', { alias: 'd', type: 'boolean', default: false, describe: 'also every PDU and state-machine step' })
     .option('trace', { type: 'boolean', default: false, describe: 'also hex dumps of every PDU' })
-    .middleware((a) => {
+    .option('pcap', { type: 'string', describe: 'record every association of this run to a pcap file (Wireshark: -d tcp.port==PORT,dicom)' })
+    .middleware(async (a) => {
       const ns = traceNamespaces(Boolean(a.verbose), Boolean(a.debug), Boolean(a.trace));
       if (ns) createDebug.enable([process.env.DEBUG, ns].filter(Boolean).join(','));
+      if (typeof a.pcap === 'string' && a.pcap !== '' && !recording) recording = (await import('./recording.js')).startRecording(a.pcap);
     })
     .command<DumpArgs>('dump <files..>', 'print DICOM files like dcmdump (or --json)', dumpBuilder, async (args) => {
       code = await (await import('./commands/dump.js')).runDump(args, out);
@@ -101,6 +104,7 @@ export async function main(argv: string[], out: Output = createOutput()): Promis
   try {
     await parser.parseAsync();
   } catch (e) {
+    recording?.stop();
     if (isDicomError(e) && e.code === ErrorCode.Usage) {
       out.error(`qrscu: ${e.message}`);
       out.error('Run qrscu --help for usage.');
@@ -114,5 +118,6 @@ export async function main(argv: string[], out: Output = createOutput()): Promis
     out.error(`qrscu: unexpected error: ${(e as Error)?.stack ?? String(e)}`);
     return ExitCode.Unexpected;
   }
+  recording?.stop();
   return code;
 }

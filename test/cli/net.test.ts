@@ -104,4 +104,41 @@ test('move: success exit 0; unknown destination exit 3', async () => {
   }
 });
 
+test('--pcap records the session: our reader and tshark decode the DICOM PDUs', async () => {
+  const { readCapture } = await import('../../src/pcap/index.js');
+  const { createFramer } = await import('../../src/net/framer.js');
+  const { decodePdu } = await import('../../src/net/pdu-codec.js');
+  const { readFileSync } = await import('node:fs');
+  const { requireProgram } = await import('../support/live.js');
+  const { execFileSync } = await import('node:child_process');
+  const dir = mkdtempSync(path.join(tmpdir(), 'qrscu-pcap-'));
+  try {
+    const file = path.join(dir, 'echo.pcap');
+    const o = capture();
+    assert.is(await main(['echo', '127.0.0.1', String(server.port), '--aec', 'SIM', '--pcap', file], o), 0);
+    // Both ends are in this process; the connection is recorded once.
+    const { streams, warnings } = readCapture(readFileSync(file));
+    assert.equal(warnings, []);
+    assert.is(streams.length, 1);
+    const s0 = streams[0]!;
+    assert.is(s0.server.port, server.port);
+    const types: string[] = [];
+    const f = createFramer(0, (buf) => void types.push(decodePdu(buf).type));
+    for (const c of s0.chunks.filter((x) => x.fromClient)) f.push(c.data);
+    assert.equal(types, ['A-ASSOCIATE-RQ', 'P-DATA-TF', 'A-RELEASE-RQ']);
+    const back: string[] = [];
+    const g = createFramer(0, (buf) => void back.push(decodePdu(buf).type));
+    for (const c of s0.chunks.filter((x) => !x.fromClient)) g.push(c.data);
+    assert.equal(back, ['A-ASSOCIATE-AC', 'P-DATA-TF', 'A-RELEASE-RP']);
+    const tshark = requireProgram('tshark');
+    if (tshark) {
+      const shown = execFileSync(tshark, ['-r', file, '-d', `tcp.port==${server.port},dicom`, '-Y', 'dicom', '-T', 'fields', '-e', 'dicom.pdu.type'], { encoding: 'utf8' });
+      assert.match(shown, /0x01|\b1\b/);
+      assert.match(shown, /0x04|\b4\b/);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();
