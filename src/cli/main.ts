@@ -4,6 +4,7 @@ import createDebug from 'debug';
 import yargs, { type Argv } from 'yargs';
 import { ConfigError, ErrorCode, isDicomError } from '../errors.js';
 import type { FindArgs, MoveArgs, StoreArgs } from './commands/net.js';
+import type { ServeArgs } from './commands/pacs.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { dumpBuilder, peerOptions, type DumpArgs, type PeerArgs } from './options.js';
 import { createOutput, type Output } from './output.js';
@@ -70,7 +71,7 @@ export async function main(argv: string[], out: Output = createOutput()): Promis
         .example('$0 store --port 11113 --dir incoming', 'receive objects into ./incoming') as unknown as Argv<StoreArgs>, async (a) => {
       code = await (await import('./commands/net.js')).runStore(a, out);
     })
-    .command('pacs', 'the simulated PACS: generate synthetic dose data', (y) =>
+    .command('pacs', 'the simulated PACS: serve a snapshot, generate synthetic dose data', (y) =>
       y.command<{ dir: string; studies: number; seed: string; 'start-date'?: string; days?: number }>(
         'generate <dir>', 'write synthetic dose studies as Part-10 files, with manifest.json', (g) =>
           g.positional('dir', { type: 'string', demandOption: true, describe: 'output folder' })
@@ -87,6 +88,25 @@ export async function main(argv: string[], out: Output = createOutput()): Promis
           });
           for (const l of g.describeManifest(m, a.dir)) out.line(l);
           code = ExitCode.Ok;
+        },
+      ).command<ServeArgs>('serve', 'serve a PACS snapshot over DIMSE on 127.0.0.1 (C-ECHO, C-FIND, C-MOVE)', (g) =>
+        g.option('snapshot', { type: 'string', demandOption: true, describe: 'the snapshot JSON (format: docs of the simulated PACS)' })
+          .option('port', { type: 'number', demandOption: true, describe: 'listen port (0: any free one)' })
+          .option('aet', { type: 'string', describe: "our AE title (default: the snapshot's aet, else SIMPACS)" })
+          .option('dest', { type: 'string', array: true, default: [] as string[], describe: 'a move destination, AET=host:port' })
+          .option('log', { type: 'string', describe: 'append every request as a JSON line to this file' })
+          .option('max-seconds', { type: 'number', default: 0, describe: 'stop after this many seconds (0: on Ctrl-C)' })
+          .option('ignore-modalities-in-study', { type: 'boolean', default: false, describe: 'answer study C-FINDs from "*" (dcmqrscp)' })
+          .option('omit-sop-class-uid', { type: 'boolean', default: false, describe: 'no SOPClassUID at image level (dcmqrscp)' })
+          .option('omit-related-counts', { type: 'boolean', default: false, describe: 'no Number…Related… counts (dcmqrscp)' })
+          .option('unknown-destination-status', { type: 'string', describe: 'status for an unknown move destination, e.g. C000 (Orthanc); default A801' })
+          .option('find-limit', { type: 'number', describe: 'at most N answers per C-FIND, then 0xFE00 (Orthanc LimitFindResults)' })
+          .option('known-aet', { type: 'string', array: true, describe: 'only these calling AE titles; others get A-ABORT after their request (Orthanc)' })
+          .option('check-called-aet', { type: 'boolean', default: false, describe: 'reject another called AE title (reason 7)' })
+          .option('never-answer', { type: 'boolean', default: false, describe: 'never answer (timeout tests)' })
+          .example('$0 pacs serve --snapshot site.json --port 11112 --dest QRSCU_STORE=127.0.0.1:11113', 'a PACS that answers as the snapshot says') as never,
+        async (a) => {
+          code = await (await import('./commands/pacs.js')).runServe(a, out);
         },
       ).demandCommand(1, 'Name a pacs command (see qrscu pacs --help).'))
     .demandCommand(1, 'Name a command (see --help).')

@@ -120,14 +120,23 @@ export async function runStore(a: StoreArgs, out: Output): Promise<ExitCode> {
     onStored: (o) => out.line(`${o.callingAeTitle}: stored ${o.path} (${o.bytes} bytes)`),
   });
   out.error(`store SCP ${a.aet} listening on 127.0.0.1:${server.port}, writing to ${dir}; Ctrl-C stops it`);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    if (a['max-seconds'] > 0) setTimeout(stop, a['max-seconds'] * 1000).unref();
-  });
+  await waitForStop(a['max-seconds']);
   await server.close();
   return ExitCode.Ok;
 }
 
 
+
+/** Resolves on SIGINT or SIGTERM, or after `maxSeconds` (0: never). */
+export function waitForStop(maxSeconds: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    if (maxSeconds > 0) setTimeout(stop, maxSeconds * 1000).unref();
+  });
+}
