@@ -19,6 +19,7 @@ import { DEFLATED_LE, EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE, type TransferSyntax
 import { decodeValue, getNumber, getString, getStrings } from '../../src/dicom/values.js';
 import { hex } from '../support/hex.js';
 import { BINARY_VRS_EXPLICIT, IDENTIFIER_EXPLICIT, IDENTIFIER_IMPLICIT, SEQUENCES_EXPLICIT } from '../fixtures/datasets.js';
+import { createRandom } from '../support/random.js';
 
 const test = suite('fuzz: the dataset codec throws only DicomError');
 
@@ -27,17 +28,6 @@ const CASES = 3000;
 const CASE_LIMIT_MS = 200;
 const TOTAL_LIMIT_MS = 3000;
 
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
-function createRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Explicit VR big endian, by hand: CS, US, OW and an SQ of defined length with one item. */
 const BIG_ENDIAN = hex(`

@@ -24,6 +24,7 @@ import {
   getFailedSopInstanceUidList, serviceOf, type DimseMessage, type DimseType,
 } from '../../src/net/dimse.js';
 import { hex } from '../support/hex.js';
+import { createRandom as prng } from '../support/random.js';
 
 const test = suite('net/dimse');
 
@@ -761,17 +762,6 @@ test('describeMessage: one line per message', () => {
 // Seeded fuzz: only DimseError comes out of decodeCommand, and what decodes re-encodes faithfully
 // =============================================================================================
 
-/** mulberry32: a small seeded PRNG, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FUZZ_TAGS = [0x0000, 0x0002, 0x0100, 0x0110, 0x0120, 0x0600, 0x0700, 0x0800, 0x0900, 0x0901, 0x0902, 0x0903, 0x1000, 0x1020, 0x1021, 0x1022, 0x1023, 0x1030, 0x1031, 0x0850];
 const FUZZ_FIELDS = Object.values(CommandField);

@@ -8,6 +8,7 @@ import { PduError } from '../../src/errors.js';
 import { createFramer, MAX_ASSOCIATE_PDU_LENGTH, UNLIMITED_P_DATA_CAP } from '../../src/net/framer.js';
 import { decodePdu, encodePdu } from '../../src/net/pdu-codec.js';
 import * as F from './fixtures/pdus.js';
+import { createRandomInt as createRandom } from '../support/random.js';
 
 const test = suite('net/framer');
 
@@ -33,17 +34,6 @@ function frame(chunks: readonly Buffer[], maxPduLength = 16384): { pdus: Buffer[
   return { pdus, offsets, buffered: framer.buffered() };
 }
 
-/** A small deterministic PRNG (mulberry32) so that failures reproduce. */
-function createRandom(seed: number): (n: number) => number {
-  let a = seed >>> 0;
-  return (n) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  };
-}
 
 const STREAM_PDUS: readonly Buffer[] = [
   F.ECHOSCU_ASSOCIATE_RQ,

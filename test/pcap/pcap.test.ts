@@ -20,6 +20,7 @@ import { createPcapWriter, MAX_SEGMENT } from '../../src/pcap/write.js';
 import { hex } from '../support/hex.js';
 import { requireProgram } from '../support/live.js';
 import { freePorts, runTool, waitForTcp, waitUntil } from '../support/pacs.js';
+import { createRandom } from '../support/random.js';
 
 const test = suite('pcap');
 
@@ -693,17 +694,6 @@ test('malformed: bad magic, short headers, record and block lengths past the end
 
 // ---- fuzz ----------------------------------------------------------------------------------------
 
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
-function createRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('fuzz: truncations and seeded mutations give a capture or a DicomError, each in under 200 ms CPU', () => {
   const written = writeCapture((w) => {

@@ -1,0 +1,19 @@
+// mulberry32: a small seeded PRNG for fuzz tests, so a failing case can be replayed from its seed.
+
+/** Uniform in [0, 1). */
+export function createRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Integers in [0, n). */
+export function createRandomInt(seed: number): (n: number) => number {
+  const r = createRandom(seed);
+  return (n) => Math.floor(r() * n);
+}
