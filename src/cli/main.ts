@@ -5,6 +5,7 @@ import yargs, { type Argv } from 'yargs';
 import { ConfigError, ErrorCode, isDicomError } from '../errors.js';
 import type { FindArgs, MoveArgs, StoreArgs } from './commands/net.js';
 import type { ServeArgs } from './commands/pacs.js';
+import type { ReplayArgs } from './commands/replay.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { dumpBuilder, peerOptions, type DumpArgs, type PeerArgs } from './options.js';
 import { createOutput, type Output } from './output.js';
@@ -70,6 +71,14 @@ export async function main(argv: string[], out: Output = createOutput()): Promis
         .option('max-seconds', { type: 'number', default: 0, describe: 'stop after this many seconds (0: on Ctrl-C)' })
         .example('$0 store --port 11113 --dir incoming', 'receive objects into ./incoming') as unknown as Argv<StoreArgs>, async (a) => {
       code = await (await import('./commands/net.js')).runStore(a, out);
+    })
+    .command<ReplayArgs>('replay <file>', 'play the SCP side of a recorded session (pcap) on 127.0.0.1; report where a client departs from it', (y) =>
+      y.positional('file', { type: 'string', demandOption: true, describe: 'a capture (pcap or pcapng), e.g. written by --pcap' })
+        .option('port', { type: 'number', default: 0, describe: 'listen port on 127.0.0.1 (0: any free one, printed on stderr)' })
+        .option('store-port', { type: 'number', describe: "the client's store SCP port: play the recorded C-MOVE store sub-associations towards it" })
+        .option('max-seconds', { type: 'number', default: 600, describe: 'give up after this many seconds (0: no limit)' })
+        .example('$0 replay session.pcap --port 11112', 'then: qrscu find 127.0.0.1 11112 … as recorded') as unknown as Argv<ReplayArgs>, async (a) => {
+      code = await (await import('./commands/replay.js')).runReplay(a, out);
     })
     .command('pacs', 'the simulated PACS: serve a snapshot, generate synthetic dose data', (y) =>
       y.command<{ dir: string; studies: number; seed: string; 'start-date'?: string; days?: number }>(
