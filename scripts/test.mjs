@@ -10,7 +10,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-const pattern = process.argv[2] ?? '\\.test\\.ts$';
+// A user pattern narrows the test files; it never selects fixtures (test/fixtures/*.dcm …).
+const pattern = process.argv[2] === undefined ? '\\.test\\.ts$' : `^(?=.*(?:${process.argv[2]})).*\\.test\\.ts$`;
 const noCoverage = process.env.QRSCU_NO_COVERAGE === '1' || process.argv[2] !== undefined;
 // uvu's bin under `node --import tsx` loads each source file once (with `uvu -r tsx` test files go
 // through require() and sources are compiled twice, which skews c8's line attribution).
