@@ -188,7 +188,8 @@ try {
 
   const studyUid = s1.studyInstanceUid;
   const seriesUid = ctSeries.seriesInstanceUid;
-  const uidNames = [[studyUid, '<study 1>'], [seriesUid, '<CT series of study 1>']];
+  const sopUid = ctSeries.instances[0].sopInstanceUid;
+  const uidNames = [[studyUid, '<study 1>'], [seriesUid, '<CT series of study 1>'], [sopUid, '<CT image 1>']];
 
   /** One capture: the client's argv for dcmtk or qrscu, what it covers, the expected outcome. */
   async function record(file, server, serverVersion, port, argv, covers, check) {
@@ -234,6 +235,13 @@ try {
     const seriesKeys = [`StudyInstanceUID=${studyUid}`, 'SeriesInstanceUID', 'Modality', 'SeriesNumber'];
     const imageKeys = [`StudyInstanceUID=${studyUid}`, `SeriesInstanceUID=${seriesUid}`, 'SOPInstanceUID', 'InstanceNumber'];
     const moveKeys = [`StudyInstanceUID=${studyUid}`, `SeriesInstanceUID=${seriesUid}`];
+    const moveImageKeys = [...moveKeys, `SOPInstanceUID=${sopUid}`];
+    // Many return keys, so each response data set is a few hundred bytes: with a 128-byte max PDU on
+    // our side the server splits every response identifier over several P-DATA-TF PDUs.
+    const wideKeys = ['StudyInstanceUID', 'PatientID', 'PatientName', 'PatientBirthDate', 'PatientSex', 'StudyDate', 'StudyTime',
+      'AccessionNumber', 'StudyID', 'StudyDescription', 'ReferringPhysicianName', 'ModalitiesInStudy',
+      'NumberOfStudyRelatedSeries', 'NumberOfStudyRelatedInstances'];
+    const wideFirstThree = wideKeys.map((k) => (k === 'StudyDate' ? 'StudyDate=20240101-20240103' : k));
 
     const plan = [
       ['echo', 'C-ECHO', ok,
@@ -245,6 +253,11 @@ try {
       ['move-series', 'series-level C-MOVE of 2 CT images with the C-STORE sub-association to our store SCP', ok,
         [MOVESCU, '-S', '-aet', 'MOVESCU', '-aec', s.aec, '-aem', 'QRSCU_STORE', '-k', 'QueryRetrieveLevel=SERIES', ...moveKeys.flatMap((k) => ['-k', k]), host, P],
         [...QRSCU, 'move', host, P, '--aec', s.aec, '--dest', 'QRSCU_MOVE', '--store-port', String(storePortB), '--store-dir', '@STOREDIR', '-L', 'SERIES', ...moveKeys.flatMap((k) => ['-k', k])]],
+      ['move-image', 'image-level C-MOVE of 1 CT image with the C-STORE sub-association to our store SCP', ok,
+        [MOVESCU, '-S', '-aet', 'MOVESCU', '-aec', s.aec, '-aem', 'QRSCU_STORE', '-k', 'QueryRetrieveLevel=IMAGE', ...moveImageKeys.flatMap((k) => ['-k', k]), host, P],
+        [...QRSCU, 'move', host, P, '--aec', s.aec, '--dest', 'QRSCU_MOVE', '--store-port', String(storePortB), '--store-dir', '@STOREDIR', '-L', 'IMAGE', ...moveImageKeys.flatMap((k) => ['-k', k])]],
+      ['find-multipdu', 'study-level C-FIND with 14 return keys and a 128-byte max PDU on our side: 3 pending responses, each identifier split over several P-DATA-TF PDUs', ok,
+        null, qFind('STUDY', wideFirstThree, ['--max-pdu', '128'])],
       ['cancel', `study-level C-FIND over ${STUDIES} studies, C-CANCEL-RQ sent after the first pending response (the server may already have sent every match: final 0x0000 or 0xFE00)`, any,
         dcmtkFind('STUDY', studyKeys, ['--cancel', '1']), qFind('STUDY', studyKeys, ['--cancel', '1'])],
       ['move-unknown-dest', `C-MOVE to a destination the server does not know (${s.key === 'orthanc' ? '0xC000' : '0xA801'})`, any,
@@ -267,6 +280,7 @@ try {
     for (const [what, covers, check, dcmtkArgv, qrscuArgv, portOverride] of plan) {
       const port = portOverride ?? s.port;
       for (const [tag, argv] of [['dcmtk', dcmtkArgv], ['qrscu', qrscuArgv]]) {
+        if (argv === null) continue; // DCMTK's findscu accepts no max PDU below 4096
         const file = `${s.key}-${what}-${tag}.pcap`;
         try {
           client.lastShown = shownOf(argv, port);
@@ -289,7 +303,8 @@ try {
     '`scripts/capture-fixtures.mjs` (run `node --import tsx scripts/capture-fixtures.mjs` as root; it works',
     'inside a loopback-only network namespace). **Generated: regenerate with the script, never edit by hand.**',
     '`test/pcap/fixtures.test.ts` replays every file here through our pcap reader, PDU codec, PDV reassembly',
-    'and DIMSE command decoder, and compares the commands with tshark\'s DICOM dissector.',
+    'and DIMSE command decoder, and compares the commands (and the C-FIND identifiers: StudyInstanceUID and',
+    'element count of each) with tshark\'s DICOM dissector.',
     '',
     `Data: ${STUDIES} synthetic studies (\`syntheticStudies\` from test/support/pacs.ts, seed \`qrscu-pcap-fixtures\`),`,
     'each a CT series of 2 images (2×2 pixels) and an X-Ray Radiation Dose SR. Nothing comes from a patient.',
@@ -301,7 +316,10 @@ try {
     '`LimitFindResults: 2`. Move destinations are our store SCP: `qrscu store --aet QRSCU_STORE` for',
     'movescu, `qrscu move --store-port` (AE `QRSCU_MOVE`) for qrscu. Clients run with `TCP_NODELAY=1`.',
     '',
-    'Not recorded yet: C-MOVE at image level, PixelMed, multi-PDU C-FIND responses (every response here fits one PDU).',
+    'Multi-PDU C-FIND responses (`*-find-multipdu-qrscu.pcap`) are recorded with qrscu only: findscu accepts no max PDU',
+    'below 4096, and these identifiers fit in 4096 bytes.',
+    '',
+    'Not recorded yet: PixelMed.',
     '',
     '| file | bytes | server | client | command | covers |',
     '|---|---:|---|---|---|---|',
