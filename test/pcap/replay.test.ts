@@ -349,7 +349,8 @@ function keysOf(identifier: Record<string, unknown>): string[] {
 
 for (const peer of ['dcmqrscp', 'orthanc']) {
   const aec = peer === 'orthanc' ? 'ORTHANC' : 'DCMQRSCP';
-  for (const kind of ['echo', 'find-study', 'find-series', 'find-image', 'cancel', 'reject', 'move-series', 'move-unknown-dest']) {
+  for (const kind of ['echo', 'find-study', 'find-series', 'find-image', 'find-multipdu', 'cancel', 'reject', 'move-series', 'move-image', 'move-unknown-dest']) {
+    const stores = kind === 'move-series' || kind === 'move-image';
     const bytes = fixtureBytes(`${peer}-${kind}-qrscu.pcap`);
     if (bytes === undefined) continue;
     test(`real ${peer} capture ${kind}: our client against the replay gets the recorded answers`, async () => {
@@ -360,8 +361,8 @@ for (const peer of ['dcmqrscp', 'orthanc']) {
       if (kind === 'echo') args = ['echo', '--aec', aec];
       else if (kind === 'reject') args = ['echo', '--aec', 'WRONG_AE'];
       else if (kind.startsWith('find') || kind === 'cancel') args = ['find', '--aec', aec, ...(kind === 'cancel' ? ['--cancel', '1'] : []), ...keysOf(rec.request[0]!)];
-      else args = ['move', '--aec', aec, '--dest', kind === 'move-series' ? 'QRSCU_MOVE' : 'NOWHERE', ...(kind === 'move-series' ? ['--store-port', String(replayStore), '--store-dir', recv] : []), ...keysOf(rec.request[0]!)];
-      const replay = await startReplay({ capture: readCapture(bytes).streams, port: 0, pduTimeoutMs: 3000, ...(kind === 'move-series' ? { storeTarget: { host: '127.0.0.1', port: replayStore } } : {}) });
+      else args = ['move', '--aec', aec, '--dest', stores ? 'QRSCU_MOVE' : 'NOWHERE', ...(stores ? ['--store-port', String(replayStore), '--store-dir', recv] : []), ...keysOf(rec.request[0]!)];
+      const replay = await startReplay({ capture: readCapture(bytes).streams, port: 0, pduTimeoutMs: 3000, ...(stores ? { storeTarget: { host: '127.0.0.1', port: replayStore } } : {}) });
       const c = capture();
       const code = await main([args[0]!, '127.0.0.1', String(replay.port), ...args.slice(1)], c);
       const report = await replay.done();
@@ -372,7 +373,7 @@ for (const peer of ['dcmqrscp', 'orthanc']) {
       assert.is(code, kind === 'reject' || kind === 'move-unknown-dest' ? 3 : 0, c.err.join('\n'));
       // With --cancel 1 the client prints the match before its C-CANCEL-RQ; the ones the server had already sent are dropped.
       if (args[0] === 'find') assert.equal(c.out, kind === 'cancel' ? rec.responses.slice(0, 1) : rec.responses, 'the NDJSON is the recorded identifiers');
-      if (kind === 'move-series') {
+      if (stores) {
         assert.ok(report.storeAssociations >= 1, 'the store sub-association is in the capture');
         assert.match(c.out.join('\n'), new RegExp(`${readdirSync(recv).length} stored here`));
         assert.ok(readdirSync(recv).length > 0);
