@@ -6,7 +6,7 @@ import { decodeDataset, dumpDataset, encodeDataset, type Dataset } from '../dico
 import { SopClassUid, transferSyntaxOf } from '../dicom/uids.js';
 import { DimseError, ErrorCode, isDicomError, type DicomError } from '../errors.js';
 import { openAssociation, type Association, type OpenOptions } from './association.js';
-import { decodeCommand, describeMessage, encodeCommand, type DimseMessage } from './dimse.js';
+import { decodeCommand, describeMessage, encodeCommand, getFailedSopInstanceUidList, type DimseMessage } from './dimse.js';
 import type { ProposedContext } from './negotiate.js';
 import type { PDataMessage } from './pdv.js';
 import { formatStatus, statusClass } from './status.js';
@@ -344,7 +344,7 @@ export async function connect(options: ClientOptions): Promise<Client> {
             let failedSopInstanceUids: string[] = [];
             if (dataset && dataset.length > 0) {
               try {
-                failedSopInstanceUids = failedUids(decodeDataset(dataset, transferSyntaxOf(ts)));
+                failedSopInstanceUids = getFailedSopInstanceUidList(decodeDataset(dataset, transferSyntaxOf(ts)));
               } catch {
                 failedSopInstanceUids = [];
               }
@@ -409,8 +409,3 @@ function subOperationsOf(rsp: Extract<DimseMessage, { type: 'C-MOVE-RSP' }>): Su
   return s;
 }
 
-function failedUids(ds: Dataset): string[] {
-  const el = ds.elements.get(0x00080058);
-  if (!el) return [];
-  return el.value.toString('latin1').split('\\').map((s) => s.replace(/[\0 ]+$/, '')).filter((s) => s !== '');
-}

@@ -124,16 +124,27 @@ function decodeFixture(file: string): Decoded {
   return { pdus, messages, serverPorts: [...serverPorts] };
 }
 
-/** The commands tshark's DICOM dissector shows, from its JSON tree (tag_tree on). */
-function tsharkCommands(tshark: string, file: string, ports: readonly number[], options: readonly string[] = []): Cmd[] {
+type TsharkFrame = { _source: { layers: Record<string, unknown> } };
+
+/** tshark's JSON tree of a fixture, every listed port decoded as DICOM. */
+function tsharkFrames(tshark: string, file: string, ports: readonly number[], options: readonly string[] = []): TsharkFrame[] {
   const r = spawnSync(tshark, [
     '-r', path.join(dir, file), '-o', 'dicom.tag_tree:TRUE', ...options, ...ports.flatMap((p) => ['-d', `tcp.port==${p},dicom`]),
     '-Y', 'dicom', '-T', 'json', '--no-duplicate-keys',
   ], { encoding: 'utf8', timeout: 30_000, maxBuffer: 64 << 20 });
   assert.is(r.status, 0, `tshark on ${file}: ${r.stderr}`);
-  const frames = JSON.parse(r.stdout) as { _source: { layers: Record<string, unknown> } }[];
+  return JSON.parse(r.stdout) as TsharkFrame[];
+}
+
+/** The first value of a tshark JSON field. */
+function one(v: unknown): string | undefined {
+  return Array.isArray(v) ? String(v[0]) : v === undefined ? undefined : String(v);
+}
+
+/** The commands tshark's DICOM dissector shows, from its JSON tree (tag_tree on). */
+function tsharkCommands(tshark: string, file: string, ports: readonly number[], options: readonly string[] = []): Cmd[] {
+  const frames = tsharkFrames(tshark, file, ports, options);
   const out: Cmd[] = [];
-  const one = (v: unknown): string | undefined => (Array.isArray(v) ? String(v[0]) : v === undefined ? undefined : String(v));
   const walk = (node: unknown, key: string): void => {
     if (Array.isArray(node)) {
       for (const n of node) walk(n, key);
@@ -177,14 +188,8 @@ function tsharkCommands(tshark: string, file: string, ports: readonly number[], 
  * top-level elements.
  */
 function tsharkIdentifiers(tshark: string, file: string, ports: readonly number[]): Ident[] {
-  const r = spawnSync(tshark, [
-    '-r', path.join(dir, file), '-o', 'dicom.tag_tree:TRUE', ...ports.flatMap((p) => ['-d', `tcp.port==${p},dicom`]),
-    '-Y', 'dicom', '-T', 'json', '--no-duplicate-keys',
-  ], { encoding: 'utf8', timeout: 30_000, maxBuffer: 64 << 20 });
-  assert.is(r.status, 0, `tshark on ${file}: ${r.stderr}`);
-  const frames = JSON.parse(r.stdout) as { _source: { layers: Record<string, unknown> } }[];
+  const frames = tsharkFrames(tshark, file, ports);
   const out: Ident[] = [];
-  const one = (v: unknown): string | undefined => (Array.isArray(v) ? String(v[0]) : v === undefined ? undefined : String(v));
   const walk = (node: unknown, key: string): void => {
     if (Array.isArray(node)) {
       for (const n of node) walk(n, key);
