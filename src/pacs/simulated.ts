@@ -1,16 +1,19 @@
-// The simulated PACS in snapshot mode: a Query/Retrieve SCP (PS3.4 Annex C) on loopback that answers
-// C-ECHO, C-FIND and C-MOVE exactly as a snapshot says (../shared/docs/pacs-snapshot.md), sends the
-// C-STORE sub-operations of a C-MOVE to destinations of its own AE table, and logs every request.
+// The simulated PACS: a Query/Retrieve SCP (PS3.4 Annex C) on loopback that answers C-ECHO, C-FIND
+// and C-MOVE either exactly as a snapshot says (../shared/docs/pacs-snapshot.md) or from a folder of
+// Part-10 files with standard matching (files.ts), sends the C-STORE sub-operations of a C-MOVE to
+// destinations of its own AE table, and logs every request. Both modes share one SCP: a mode is a
+// Backend that answers C-FINDs and selects the objects a C-MOVE sends.
 
 import { createHash } from 'node:crypto';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import createDebug from 'debug';
-import { createDataset, encodeDataset, getStrings, keywordOfTag, formatTag, setValue, type Dataset } from '../dicom/index.js';
+import { createDataset, encodeDataset, getStrings, keywordOfTag, formatTag, readPart10, setValue, type Dataset } from '../dicom/index.js';
 import { SopClassUid, TransferSyntaxUid, transferSyntaxOf } from '../dicom/uids.js';
 import { ConfigError, ErrorCode, isDicomError } from '../errors.js';
 import { connect, QUERY_RETRIEVE_CONTEXTS, type Client, type SubOperations } from '../net/client.js';
 import { DimseStatusError, listen, type MoveAnswer, type RequestContext } from '../net/server.js';
 import { Status } from '../net/status.js';
+import { findInIndex, indexFolder, QueryError, selectFilesToMove, type FileIndex, type InformationModel, type IndexedFile, type ScanOptions } from './files.js';
 import { selectImages, selectMoveItems, selectSeries, selectStudies, text, type MoveItem } from './matching.js';
 import { answerToDataset, moveStatusClass, type Answer, type Snapshot } from './snapshot.js';
 
@@ -34,10 +37,19 @@ export interface SimulatedPacsQuirks {
   readonly checkCalledAeTitle?: boolean;
   /** Never answer C-ECHO, C-FIND or C-MOVE (for timeout tests); the request is still logged. */
   readonly neverAnswer?: boolean;
+  /** Files mode: PN keys match regardless of case (Orthanc, PixelMed); default case-sensitive (dcmqrscp). */
+  readonly caseInsensitivePersonName?: boolean;
+  /** Files mode: StudyDate+StudyTime (and the other date-time pairs) ranges match as one combined range (PS3.4 C.2.2.2.5.1). */
+  readonly combinedDateTime?: boolean;
 }
 
+/** Exactly one of `snapshot` (snapshot mode) and `files` (files mode: a folder, or an index of one). */
 export interface SimulatedPacsOptions {
-  readonly snapshot: Snapshot;
+  readonly snapshot?: Snapshot;
+  /** Files mode: the folder of Part-10 files to serve (scanned once at start), or its index. */
+  readonly files?: string | FileIndex;
+  /** Files mode: bounds of the folder scan. */
+  readonly scan?: ScanOptions;
   /** Our AE title; default the snapshot's `aet`, else SIMPACS. */
   readonly aeTitle?: string;
   readonly host?: string;
@@ -69,6 +81,8 @@ export interface RequestLogEntry {
 export interface SimulatedPacs {
   readonly port: number;
   readonly aeTitle: string;
+  /** Files mode: the index served (files skipped are in `skipped`). */
+  readonly index?: FileIndex;
   /** Every request received so far, in order (a copy). */
   requests(): RequestLogEntry[];
   /** Stop listening, release held requests and end open associations. */
@@ -87,17 +101,124 @@ export function parseDestination(spec: string): [string, { host: string; port: n
 }
 
 /** The transfer syntaxes we accept and propose, in our order of preference. */
-const SYNTAXES = [TransferSyntaxUid.ExplicitVrLittleEndian, TransferSyntaxUid.ImplicitVrLittleEndian];
+const SYNTAXES: readonly string[] = [TransferSyntaxUid.ExplicitVrLittleEndian, TransferSyntaxUid.ImplicitVrLittleEndian];
 const RELATED_COUNT = /^NumberOf(Patient|Study|Series)Related(Studies|Series|Instances)$/;
 
+/** One object a C-MOVE sends: its identity and how its data set bytes are had. */
+export interface StoreJob {
+  readonly sopClassUid: string;
+  readonly sopInstanceUid: string;
+  /** The transfer syntax its stored bytes are in (proposed in a context of its own, sent unchanged); undefined when built on demand. */
+  readonly storedSyntax?: string;
+  /** The object can also be encoded in Explicit or Implicit VR Little Endian. */
+  readonly convertible: boolean;
+  /** Its data set in `transferSyntax` (the stored bytes unchanged when it is `storedSyntax`). */
+  dataset(transferSyntax: string): Buffer;
+}
+
+/** What a mode contributes to the shared SCP. */
+interface Backend {
+  readonly description: string;
+  readonly aeTitle: string | undefined;
+  readonly index?: FileIndex;
+  /** The answers of a C-FIND (before the quirks that drop attributes). @throws DimseStatusError */
+  find(identifier: Dataset, level: string, model: InformationModel, quirks: SimulatedPacsQuirks, aeTitle: string): Iterable<Dataset>;
+  /** The configured final status of the next C-MOVE request; called once per request, first. */
+  nextMoveStatus(): number;
+  /** The objects a C-MOVE sends. @throws DimseStatusError */
+  moveJobs(identifier: Dataset, level: string, model: InformationModel): StoreJob[];
+}
+
+function snapshotBackend(snapshot: Snapshot): Backend {
+  let moves = 0;
+  return {
+    description: snapshot.source,
+    aeTitle: snapshot.aet,
+    find: function* (identifier, level, _model, quirks) {
+      for (const a of findAnswers(snapshot, identifier, level, quirks)) yield answerToDataset(a, level);
+    },
+    nextMoveStatus: () => snapshot.quirks.moveStatuses[Math.min(moves++, snapshot.quirks.moveStatuses.length - 1)]!,
+    moveJobs: (identifier, level) => {
+      if (!['STUDY', 'SERIES', 'IMAGE'].includes(level)) throw new DimseStatusError(0xa900, `QueryRetrieveLevel "${level}" cannot be moved`);
+      const items = selectMoveItems(snapshot, {
+        level,
+        studyInstanceUids: uidList(identifier, 'StudyInstanceUID'),
+        seriesInstanceUids: uidList(identifier, 'SeriesInstanceUID'),
+        sopInstanceUids: uidList(identifier, 'SOPInstanceUID'),
+      });
+      return items.map((item) => ({
+        sopClassUid: sopClassOf(item),
+        sopInstanceUid: item.sopInstanceUid,
+        convertible: true,
+        dataset: (ts: string) => encodeDataset(buildObject(item), transferSyntaxOf(ts)),
+      }));
+    },
+  };
+}
+
+const NATIVE_SYNTAXES: ReadonlySet<string> = new Set([TransferSyntaxUid.ImplicitVrLittleEndian, TransferSyntaxUid.ExplicitVrLittleEndian, TransferSyntaxUid.ExplicitVrBigEndian, TransferSyntaxUid.DeflatedExplicitVrLittleEndian]);
+
+function filesBackend(index: FileIndex): Backend {
+  const asStatus = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof QueryError) throw new DimseStatusError(e.status, e.message);
+      throw e;
+    }
+  };
+  return {
+    description: `${index.directory} (${index.instances.size} files, ${index.studies.size} studies)`,
+    aeTitle: undefined,
+    index,
+    find: (identifier, level, model, quirks, aeTitle) => asStatus(() => {
+      const answers = findInIndex(index, identifier, level, model, {
+        aeTitle,
+        ignoreModalitiesInStudy: quirks.ignoreModalitiesInStudy === true,
+        caseInsensitivePersonName: quirks.caseInsensitivePersonName === true,
+        combinedDateTime: quirks.combinedDateTime === true,
+      });
+      // Run the generator to its first answer here, so a bad level fails before any answer.
+      const first = answers.next();
+      return (function* () {
+        if (first.done) return;
+        yield first.value;
+        yield* answers;
+      })();
+    }),
+    nextMoveStatus: () => Status.Success,
+    moveJobs: (identifier, level, model) => asStatus(() => selectFilesToMove(index, identifier, level, model)).map(fileJob),
+  };
+}
+
+/** A stored file as a sub-operation: its data set bytes as stored; re-encoded only when its syntax is refused. */
+function fileJob(f: IndexedFile): StoreJob {
+  return {
+    sopClassUid: f.sopClassUid,
+    sopInstanceUid: f.sopInstanceUid,
+    storedSyntax: f.transferSyntaxUid,
+    convertible: NATIVE_SYNTAXES.has(f.transferSyntaxUid),
+    dataset: (ts) => {
+      const bytes = readFileSync(f.file);
+      const p10 = readPart10(bytes);
+      if (getStrings(p10.dataset, 'SOPInstanceUID')?.[0] !== f.sopInstanceUid) throw new Error(`${f.file} changed since it was indexed`);
+      if (ts === p10.transferSyntax.uid) return bytes.subarray(p10.datasetOffset);
+      return encodeDataset(p10.dataset, transferSyntaxOf(ts));
+    },
+  };
+}
+
 /**
- * Start the simulated PACS on 127.0.0.1 (or `host`).
- * @throws ConfigError ERR_CONFIG_INVALID (bad destination) or ERR_IO (request log not writable), DimseError ERR_IO (cannot listen)
+ * Start the simulated PACS on 127.0.0.1 (or `host`), in snapshot mode (`snapshot`) or files mode (`files`).
+ * @throws ConfigError ERR_USAGE (not exactly one mode), ERR_CONFIG_INVALID (bad destination, unreadable folder) or ERR_IO (request log not writable), DimseError ERR_IO (cannot listen)
  */
 export async function startSimulatedPacs(options: SimulatedPacsOptions): Promise<SimulatedPacs> {
-  const { snapshot } = options;
+  if ((options.snapshot === undefined) === (options.files === undefined)) throw new ConfigError(ErrorCode.Usage, 'the simulated PACS serves exactly one of a snapshot and a folder of files');
   const quirks = options.quirks ?? {};
-  const aeTitle = options.aeTitle ?? snapshot.aet ?? 'SIMPACS';
+  const backend = options.snapshot !== undefined
+    ? snapshotBackend(options.snapshot)
+    : filesBackend(typeof options.files === 'string' ? indexFolder(options.files, options.scan) : options.files!);
+  const aeTitle = options.aeTitle ?? backend.aeTitle ?? 'SIMPACS';
   const destinations = new Map(Object.entries(options.destinations ?? {}));
   for (const [aet, d] of destinations) {
     if (!Number.isInteger(d.port) || d.port < 1 || d.port > 65535) throw new ConfigError(ErrorCode.ConfigInvalid, `destination ${aet}: port must be 1-65535`);
@@ -110,7 +231,6 @@ export async function startSimulatedPacs(options: SimulatedPacsOptions): Promise
     }
   }
   const requestLog: RequestLogEntry[] = [];
-  let moves = 0;
   let stopped = false;
   let releaseHeld: () => void = () => undefined;
   const held = new Promise<void>((r) => { releaseHeld = r; });
@@ -131,6 +251,8 @@ export async function startSimulatedPacs(options: SimulatedPacsOptions): Promise
     req.association.abort();
     return true;
   };
+  const modelOf = (req: RequestContext): InformationModel =>
+    req.sopClassUid === SopClassUid.PatientRootQueryRetrieveFind || req.sopClassUid === SopClassUid.PatientRootQueryRetrieveMove ? 'patient' : 'study';
 
   const server = await listen(
     {
@@ -156,7 +278,7 @@ export async function startSimulatedPacs(options: SimulatedPacsOptions): Promise
           await hold(req);
           return;
         }
-        const answers = findAnswers(snapshot, identifier, level, quirks);
+        const answers = backend.find(identifier, level, modelOf(req), quirks, aeTitle);
         const limit = quirks.findResultLimit ?? Infinity;
         let sent = 0;
         for (const answer of answers) {
@@ -165,15 +287,18 @@ export async function startSimulatedPacs(options: SimulatedPacsOptions): Promise
           sent++;
           // Let the socket be read now and then, so a C-CANCEL can arrive during a long answer.
           if (sent % 64 === 0) await new Promise((r) => setImmediate(r));
-          yield answerToDataset(answer, level, (k) => (quirks.omitSopClassUid === true && level === 'IMAGE' && k === 'SOPClassUID') || (quirks.omitRelatedCounts === true && RELATED_COUNT.test(k)));
+          if (quirks.omitSopClassUid === true && level === 'IMAGE') answer.elements.delete(TAG_SOP_CLASS_UID);
+          if (quirks.omitRelatedCounts === true) {
+            for (const t of [...answer.elements.keys()]) if (RELATED_COUNT.test(keywordOfTag(t) ?? '')) answer.elements.delete(t);
+          }
+          yield answer;
         }
       },
       async move(identifier, req) {
         const level = getStrings(identifier, 'QueryRetrieveLevel')?.join('\\') ?? '';
         record({ time: new Date().toISOString(), type: 'C-MOVE', callingAeTitle: req.callingAeTitle, level, keys: keysOf(identifier), destination: req.destination });
-        // moveStatuses: the Nth C-MOVE request received gets the Nth status; the last one repeats.
-        const status = snapshot.quirks.moveStatuses[Math.min(moves, snapshot.quirks.moveStatuses.length - 1)]!;
-        moves++;
+        // Snapshot moveStatuses: the Nth C-MOVE request received gets the Nth status; the last one repeats.
+        const status = backend.nextMoveStatus();
         if (refused(req)) return { status: Status.UnableToProcess, subOperations: {} };
         if (quirks.neverAnswer) {
           await hold(req);
@@ -181,21 +306,16 @@ export async function startSimulatedPacs(options: SimulatedPacsOptions): Promise
         }
         const address = destinations.get(req.destination);
         if (!address) throw new DimseStatusError(quirks.unknownDestinationStatus ?? 0xa801, `Move destination ${req.destination} unknown`);
-        if (!['STUDY', 'SERIES', 'IMAGE'].includes(level)) throw new DimseStatusError(0xa900, `QueryRetrieveLevel "${level}" cannot be moved`);
-        const items = selectMoveItems(snapshot, {
-          level,
-          studyInstanceUids: uidList(identifier, 'StudyInstanceUID'),
-          seriesInstanceUids: uidList(identifier, 'SeriesInstanceUID'),
-          sopInstanceUids: uidList(identifier, 'SOPInstanceUID'),
-        });
-        return performMove(items, status, { aeTitle, destination: req.destination, address, req, stopped: () => stopped });
+        const jobs = backend.moveJobs(identifier, level, modelOf(req));
+        return performMove(jobs, status, { aeTitle, destination: req.destination, address, req, stopped: () => stopped });
       },
     },
   );
-  log('%s listening on port %d (%s)', aeTitle, server.port, snapshot.source);
+  log('%s listening on port %d (%s)', aeTitle, server.port, backend.description);
   return {
     port: server.port,
     aeTitle,
+    ...(backend.index ? { index: backend.index } : {}),
     requests: () => requestLog.map((e) => ({ ...e, keys: { ...e.keys } })),
     close: async () => {
       stopped = true;
@@ -204,6 +324,13 @@ export async function startSimulatedPacs(options: SimulatedPacsOptions): Promise
     },
   };
 }
+
+/** Files mode: `startSimulatedPacs` serving the Part-10 files under `files`. */
+export function startFilesPacs(options: Omit<SimulatedPacsOptions, 'snapshot' | 'files'> & { readonly files: string | FileIndex }): Promise<SimulatedPacs> {
+  return startSimulatedPacs(options);
+}
+
+const TAG_SOP_CLASS_UID = 0x00080016;
 
 function findAnswers(snapshot: Snapshot, identifier: Dataset, level: string, quirks: SimulatedPacsQuirks): readonly Answer[] {
   switch (level) {
@@ -263,7 +390,7 @@ interface MoveContext {
  * final answer. A pending C-MOVE-RSP follows every sub-operation; the store association is released
  * before the final response (as dcmqrscp does).
  */
-async function performMove(items: readonly MoveItem[], status: number, ctx: MoveContext): Promise<MoveAnswer> {
+async function performMove(items: readonly StoreJob[], status: number, ctx: MoveContext): Promise<MoveAnswer> {
   const kind = moveStatusClass(status);
   if (kind === 'failure') {
     return {
@@ -283,13 +410,12 @@ async function performMove(items: readonly MoveItem[], status: number, ctx: Move
   if (toSend.length > 0) {
     let client: Client;
     try {
-      const classes = [...new Set(toSend.map(sopClassOf))];
       client = await connect({
         host: ctx.address.host,
         port: ctx.address.port,
         callingAeTitle: ctx.aeTitle,
         calledAeTitle: ctx.destination,
-        contexts: classes.map((abstractSyntax) => ({ abstractSyntax, transferSyntaxes: SYNTAXES })),
+        contexts: storeContexts(toSend),
         dimseTimeoutMs: 30_000,
       });
     } catch (e) {
@@ -324,17 +450,34 @@ async function performMove(items: readonly MoveItem[], status: number, ctx: Move
   return { status: final, subOperations: { remaining: 0, completed, failed: failed.length, warning }, failedSopInstanceUids: failed };
 }
 
+/**
+ * The presentation contexts of a store association: per SOP class, one context per stored transfer
+ * syntax alone (so the destination can only take the bytes as stored), then one with Explicit and
+ * Implicit VR Little Endian for objects that can be re-encoded when their stored syntax is refused.
+ * At most 128 contexts (PS3.8 §9.3.2.2: ids 1..255, odd); stored-syntax contexts come first.
+ */
+export function storeContexts(jobs: readonly StoreJob[]): { abstractSyntax: string; transferSyntaxes: readonly string[] }[] {
+  const stored = new Map<string, { abstractSyntax: string; transferSyntaxes: readonly string[] }>();
+  const fallback = new Map<string, { abstractSyntax: string; transferSyntaxes: readonly string[] }>();
+  for (const j of jobs) {
+    if (j.storedSyntax !== undefined) stored.set(`${j.sopClassUid} ${j.storedSyntax}`, { abstractSyntax: j.sopClassUid, transferSyntaxes: [j.storedSyntax] });
+    if (j.convertible) fallback.set(j.sopClassUid, { abstractSyntax: j.sopClassUid, transferSyntaxes: SYNTAXES });
+  }
+  return [...stored.values(), ...fallback.values()].slice(0, 128);
+}
+
 function sopClassOf(item: MoveItem): string {
   return item.sopClassUid ?? SopClassUid.SecondaryCaptureImageStorage;
 }
 
-async function storeItem(client: Client, item: MoveItem, ctx: MoveContext): Promise<'completed' | 'warning' | 'failed'> {
-  const sopClassUid = sopClassOf(item);
-  const context = client.association.contexts.find((c) => c.abstractSyntax === sopClassUid);
+async function storeItem(client: Client, item: StoreJob, ctx: MoveContext): Promise<'completed' | 'warning' | 'failed'> {
+  const contexts = client.association.contexts.filter((c) => c.abstractSyntax === item.sopClassUid);
+  // The stored syntax if the destination took it; else a syntax we can encode into.
+  const context = contexts.find((c) => c.transferSyntax === item.storedSyntax) ?? (item.convertible ? contexts.find((c) => SYNTAXES.includes(c.transferSyntax)) : undefined);
   if (!context) return 'failed';
   try {
-    const dataset = encodeDataset(buildObject(item), transferSyntaxOf(context.transferSyntax));
-    const r = await client.store({ sopClassUid, sopInstanceUid: item.sopInstanceUid, dataset, transferSyntax: context.transferSyntax, moveOriginatorAeTitle: ctx.req.callingAeTitle, moveOriginatorMessageId: ctx.req.messageId });
+    const dataset = item.dataset(context.transferSyntax);
+    const r = await client.store({ sopClassUid: item.sopClassUid, sopInstanceUid: item.sopInstanceUid, dataset, transferSyntax: context.transferSyntax, moveOriginatorAeTitle: ctx.req.callingAeTitle, moveOriginatorMessageId: ctx.req.messageId });
     if (r.status === 0) return 'completed';
     // PS3.4 Table B.2-1: B000, B006 and B007 are the C-STORE warnings.
     return (r.status & 0xf000) === 0xb000 ? 'warning' : 'failed';

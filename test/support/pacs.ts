@@ -667,3 +667,51 @@ export function runTool(programPath: string, args: readonly string[], timeoutMs 
     });
   });
 }
+
+// ---- storescp (a move destination) ----------------------------------------------------------------
+
+export interface StorescpHandle extends PacsHandle {
+  /** Where it writes what it receives. */
+  readonly outputDir: string;
+}
+
+/**
+ * Start dcmtk's storescp on a free port writing into a fresh folder: `+xa` accepts every transfer
+ * syntax it knows; `+B` (bit-preserving) writes each received data set exactly as it arrived, after
+ * a File Meta Information of storescp's own.
+ * @throws Error when it is not installed or does not listen in time.
+ */
+export async function startStorescp(options: { aeTitle?: string; startTimeoutMs?: number } = {}): Promise<StorescpHandle> {
+  const storescp = program('storescp');
+  const aeTitle = options.aeTitle ?? 'STORESCP';
+  checkAeTitle(aeTitle);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'qrscu-storescp-'));
+  const outputDir = path.join(dir, 'in');
+  mkdirSync(outputDir);
+  const log = path.join(dir, 'storescp.log');
+  let lastError: unknown;
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const [port] = await freePorts(1);
+      const started = startProcess(storescp, ['-v', '-aet', aeTitle, '+xa', '+B', '-od', outputDir, String(port)], dir, log);
+      try {
+        await waitForTcp(port!, options.startTimeoutMs ?? 10_000, () => started.exited);
+      } catch (e) {
+        lastError = new Error(`storescp did not start: ${(e as Error).message}\n${tail(readText(log))}`);
+        await stopStarted(started, { removeDir: false });
+        continue;
+      }
+      return {
+        program: storescp, port: port!, aeTitle, dir, log, outputDir, pid: started.child.pid!,
+        readLog: () => readText(log),
+        pause: () => killGroup(started, 'SIGSTOP'),
+        resume: () => killGroup(started, 'SIGCONT'),
+        stop: () => stopStarted(started),
+      };
+    }
+    throw lastError;
+  } catch (e) {
+    if (!keepDirs()) rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}

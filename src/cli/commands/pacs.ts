@@ -1,4 +1,4 @@
-// `qrscu pacs serve`: the simulated PACS answering from a snapshot, in the foreground.
+// `qrscu pacs serve`: the simulated PACS answering from a snapshot or a folder of files, in the foreground.
 
 import { loadSnapshot } from '../../pacs/snapshot.js';
 import { parseDestination, startSimulatedPacs, type SimulatedPacsQuirks } from '../../pacs/simulated.js';
@@ -8,7 +8,8 @@ import type { Output } from '../output.js';
 import { waitForStop } from './net.js';
 
 export interface ServeArgs {
-  snapshot: string;
+  snapshot: string | undefined;
+  files: string | undefined;
   port: number;
   aet: string | undefined;
   dest: string[];
@@ -22,6 +23,8 @@ export interface ServeArgs {
   'known-aet': string[] | undefined;
   'check-called-aet': boolean;
   'never-answer': boolean;
+  'pn-case-insensitive': boolean;
+  'combined-date-time': boolean;
 }
 
 function quirksOf(a: ServeArgs): SimulatedPacsQuirks {
@@ -38,12 +41,15 @@ function quirksOf(a: ServeArgs): SimulatedPacsQuirks {
   if (a['known-aet']) q.knownCallingAeTitles = a['known-aet'];
   if (a['check-called-aet']) q.checkCalledAeTitle = true;
   if (a['never-answer']) q.neverAnswer = true;
+  if (a['pn-case-insensitive']) q.caseInsensitivePersonName = true;
+  if (a['combined-date-time']) q.combinedDateTime = true;
   return q;
 }
 
 export async function runServe(a: ServeArgs, out: Output): Promise<ExitCode> {
+  if ((a.snapshot === undefined) === (a.files === undefined)) throw new ConfigError(ErrorCode.Usage, 'give exactly one of --snapshot FILE and --files DIR');
   const pacs = await startSimulatedPacs({
-    snapshot: loadSnapshot(a.snapshot),
+    ...(a.snapshot !== undefined ? { snapshot: loadSnapshot(a.snapshot) } : { files: a.files! }),
     port: a.port,
     ...(a.aet ? { aeTitle: a.aet } : {}),
     destinations: Object.fromEntries(a.dest.map(parseDestination)),
@@ -51,7 +57,12 @@ export async function runServe(a: ServeArgs, out: Output): Promise<ExitCode> {
     onRequest: (e) => out.line(JSON.stringify(e)),
     quirks: quirksOf(a),
   });
-  out.error(`simulated PACS ${pacs.aeTitle} on 127.0.0.1:${pacs.port} answering from ${a.snapshot}; Ctrl-C stops it`);
+  if (pacs.index) {
+    for (const s of pacs.index.skipped) out.error(`skipped ${s.file}: ${s.reason}`);
+    out.error(`simulated PACS ${pacs.aeTitle} on 127.0.0.1:${pacs.port} serving ${pacs.index.instances.size} files (${pacs.index.studies.size} studies) from ${a.files}; Ctrl-C stops it`);
+  } else {
+    out.error(`simulated PACS ${pacs.aeTitle} on 127.0.0.1:${pacs.port} answering from ${a.snapshot}; Ctrl-C stops it`);
+  }
   await waitForStop(a['max-seconds']);
   await pacs.close();
   return ExitCode.Ok;
