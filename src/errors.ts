@@ -36,6 +36,8 @@ export const ErrorCode = {
   // rules, configuration, CLI
   RuleInvalid: 'ERR_RULE_INVALID',
   ConfigInvalid: 'ERR_CONFIG_INVALID',
+  /** Another live run holds the database lock (<home>/qrscu.lock). */
+  DatabaseLocked: 'ERR_DB_LOCKED',
   Usage: 'ERR_USAGE',
   Io: 'ERR_IO',
 } as const;

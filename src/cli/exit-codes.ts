@@ -16,6 +16,8 @@ export const ExitCode = {
   InvalidRules: 5,
   /** An input file (DICOM file, capture) cannot be decoded. */
   InvalidInput: 6,
+  /** The database is locked by another live run (overlapping cron runs): nothing was done. */
+  Locked: 7,
 } as const;
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
@@ -26,5 +28,7 @@ export function exitCodeFor(e: unknown): ExitCode | undefined {
   if (e.code === ErrorCode.Usage || e.code === ErrorCode.ConfigInvalid || e.code === ErrorCode.UnknownKeyword || e.code === ErrorCode.ValueInvalid) return ExitCode.Usage;
   if (e.code.startsWith('ERR_ASSOC') || e.code.startsWith('ERR_CONNECT') || e.code.startsWith('ERR_DIMSE') || e.code === ErrorCode.ArtimTimeout || e.code === ErrorCode.IdleTimeout || e.code === ErrorCode.NoPresentationContext || e.code.startsWith('ERR_PDU')) return ExitCode.Network;
   if (e.code === ErrorCode.Io) return ExitCode.Usage;
+  if (e.code === ErrorCode.DatabaseLocked) return ExitCode.Locked;
+  if (e.code === ErrorCode.RuleInvalid) return ExitCode.InvalidRules;
   return undefined;
 }

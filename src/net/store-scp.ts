@@ -6,8 +6,10 @@ import { createWriteStream, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import createDebug from 'debug';
+import { decodeDatasetPartial } from '../dicom/decode.js';
 import { encodeFileMeta } from '../dicom/part10.js';
-import { SopClassUid, TransferSyntaxUid } from '../dicom/uids.js';
+import { SopClassUid, TransferSyntaxUid, transferSyntaxOf } from '../dicom/uids.js';
+import { getString } from '../dicom/values.js';
 import type { TimerOptions } from './association.js';
 import { listen, type Server, type StoreInfo } from './server.js';
 import { Status } from './status.js';
@@ -23,6 +25,26 @@ export interface StoredObject {
   readonly moveOriginatorAeTitle?: string;
   readonly moveOriginatorMessageId?: number;
   readonly bytes: number;
+  /** Read from the head of the data set (absent when it could not be read there, e.g. deflated). */
+  readonly studyInstanceUid?: string;
+  readonly seriesInstanceUid?: string;
+}
+
+/** How much of the start of each object is kept to read its study and series UIDs. */
+const HEAD_BYTES = 64 * 1024;
+
+/** StudyInstanceUID and SeriesInstanceUID from the first bytes of a data set; {} when not there. */
+export function sniffUids(head: Buffer, transferSyntaxUid: string): { studyInstanceUid?: string; seriesInstanceUid?: string } {
+  try {
+    const syntax = transferSyntaxOf(transferSyntaxUid);
+    if (syntax.deflated) return {};
+    const { dataset } = decodeDatasetPartial(head, syntax);
+    const study = getString(dataset, 'StudyInstanceUID')?.trim();
+    const series = getString(dataset, 'SeriesInstanceUID')?.trim();
+    return { ...(study ? { studyInstanceUid: study } : {}), ...(series ? { seriesInstanceUid: series } : {}) };
+  } catch {
+    return {};
+  }
 }
 
 export interface StoreScpOptions extends TimerOptions {
@@ -90,6 +112,8 @@ function openSink(info: StoreInfo, options: StoreScpOptions) {
   const out = createWriteStream(partial);
   let failed: Error | undefined;
   let bytes = 0;
+  const head: Buffer[] = [];
+  let headBytes = 0;
   out.on('error', (e) => { failed = e; });
   out.write(encodeFileMeta({
     mediaStorageSopClassUid: info.sopClassUid,
@@ -100,6 +124,11 @@ function openSink(info: StoreInfo, options: StoreScpOptions) {
   return {
     write(chunk: Buffer) {
       bytes += chunk.length;
+      if (headBytes < HEAD_BYTES) {
+        const part = chunk.subarray(0, HEAD_BYTES - headBytes);
+        head.push(Buffer.from(part));
+        headBytes += part.length;
+      }
       // The chunk is a view into a PDU buffer that is reused only after this returns: copy-free is safe
       // because the framer hands over fresh buffers or views of socket chunks, which are not reused.
       out.write(chunk);
@@ -125,6 +154,7 @@ function openSink(info: StoreInfo, options: StoreScpOptions) {
           options.onStored?.({
             path: final, sopClassUid: info.sopClassUid, sopInstanceUid: info.sopInstanceUid, transferSyntaxUid: info.transferSyntaxUid,
             callingAeTitle: info.callingAeTitle, bytes,
+            ...sniffUids(Buffer.concat(head, headBytes), info.transferSyntaxUid),
             ...(info.moveOriginatorAeTitle ? { moveOriginatorAeTitle: info.moveOriginatorAeTitle } : {}),
             ...(info.moveOriginatorMessageId !== undefined ? { moveOriginatorMessageId: info.moveOriginatorMessageId } : {}),
           });

@@ -41,6 +41,12 @@ export interface SimulatedPacsQuirks {
   readonly caseInsensitivePersonName?: boolean;
   /** Files mode: StudyDate+StudyTime (and the other date-time pairs) ranges match as one combined range (PS3.4 C.2.2.2.5.1). */
   readonly combinedDateTime?: boolean;
+  /**
+   * Send A-ABORT on the Q/R association after this many C-STORE sub-operations of a C-MOVE (those
+   * objects have arrived; no final response): a PACS that dies mid-move (OpenREM #858). Read at each
+   * C-MOVE, so a test may switch it off between runs.
+   */
+  readonly abortMoveAfter?: number;
 }
 
 /** Exactly one of `snapshot` (snapshot mode) and `files` (files mode: a folder, or an index of one). */
@@ -307,7 +313,7 @@ export async function startSimulatedPacs(options: SimulatedPacsOptions): Promise
         const address = destinations.get(req.destination);
         if (!address) throw new DimseStatusError(quirks.unknownDestinationStatus ?? 0xa801, `Move destination ${req.destination} unknown`);
         const jobs = backend.moveJobs(identifier, level, modelOf(req));
-        return performMove(jobs, status, { aeTitle, destination: req.destination, address, req, stopped: () => stopped });
+        return performMove(jobs, status, { aeTitle, destination: req.destination, address, req, stopped: () => stopped, ...(quirks.abortMoveAfter !== undefined ? { abortAfter: quirks.abortMoveAfter } : {}) });
       },
     },
   );
@@ -382,6 +388,8 @@ interface MoveContext {
   readonly address: { readonly host: string; readonly port: number };
   readonly req: RequestContext & { progress(s: SubOperations): void };
   readonly stopped: () => boolean;
+  /** quirks.abortMoveAfter at the time of the request. */
+  readonly abortAfter?: number;
 }
 
 /**
@@ -435,6 +443,12 @@ async function performMove(items: readonly StoreJob[], status: number, ctx: Move
         else if (r === 'warning') warning++;
         else failed.push(item.sopInstanceUid);
         ctx.req.progress({ remaining: items.length - completed - warning - failed.length, completed, failed: failed.length, warning });
+        if (ctx.abortAfter !== undefined && i + 1 >= ctx.abortAfter && i + 1 < toSend.length) {
+          log('abortMoveAfter %d: A-ABORT mid-move', ctx.abortAfter);
+          ctx.req.association.abort();
+          cancelled = true;
+          break;
+        }
       }
     } finally {
       await client.release().catch(() => client.abort());

@@ -319,13 +319,14 @@ const cases: Case[] = [
     check: (r) => assert.is(r.warnings.length, 1),
   },
   {
-    name: 'S8.2 an SR object without SOP class is a non-dose object and stops -emptysr from applying',
+    name: 'S8.2 an SR object whose SOP class the PACS did not return may be the dose report: the SR series replaces the images (qrscu decision; OpenREM: a non-dose object)',
     setup: {
       rows: [study('DX5', ['DX', 'SR'], [{ uid: 'DX5.dx', modality: 'DX', images: [{ uid: 'DX5.dx.1', sopClass: DX_IMAGE }] }, { uid: 'DX5.sr', modality: 'SR', images: [{ uid: 'DX5.sr.1', sopClass: '' }] }])],
       groups: ['DX'],
       options: { flags: { emptySr: true } },
     },
-    kept: { 'DX5[DX]': ['DX5.dx'] },
+    kept: { 'DX5[DX]': ['DX5.sr'] },
+    reasons: [['DX5.sr', 'DX', 'projection/srCheck/class-not-returned', 'the PACS returned no SOPClassUID at image level']],
   },
   // ---- S8.3 FL ---------------------------------------------------------------------------------
   {
