@@ -3,6 +3,7 @@
 
 import createDebug from 'debug';
 import { decodeDataset, dumpDataset, encodeDataset, type Dataset } from '../dicom/index.js';
+import { parseSpecificCharacterSet } from '../dicom/charset.js';
 import { SopClassUid, transferSyntaxOf } from '../dicom/uids.js';
 import { DimseError, ErrorCode, isDicomError, type DicomError } from '../errors.js';
 import { openAssociation, type Association, type OpenOptions } from './association.js';
@@ -47,6 +48,11 @@ export interface ClientOptions extends Omit<OpenOptions, 'contexts' | 'callingAe
   readonly dimseTimeoutMs?: number;
   /** How long a C-CANCEL waits for the final response before A-ABORT, ms. Default 5 s. */
   readonly cancelTimeoutMs?: number;
+  /**
+   * Specific Character Set assumed for C-FIND matches that name none (a PACS that sends Latin-1
+   * without saying so), e.g. "ISO_IR 100". Default: the default repertoire.
+   */
+  readonly fallbackCharacterSet?: string;
 }
 
 /** The final response of a request. */
@@ -112,6 +118,7 @@ export async function connect(options: ClientOptions): Promise<Client> {
   const pending = new Map<number, Pending>();
   const dimseTimeoutMs = options.dimseTimeoutMs ?? 60_000;
   const cancelTimeoutMs = options.cancelTimeoutMs ?? 5_000;
+  const decodeOptions = options.fallbackCharacterSet ? { characterSet: parseSpecificCharacterSet(options.fallbackCharacterSet.split('\\')) } : {};
   let nextMessageId = 1;
   let association: Association;
 
@@ -263,7 +270,7 @@ export async function connect(options: ClientOptions): Promise<Client> {
                   if (paused && queue.length < HIGH_WATER / 2) { paused = false; association.resumeReading(); }
                   let match: Dataset;
                   try {
-                    match = decodeDataset(bytes, syntax);
+                    match = decodeDataset(bytes, syntax, decodeOptions);
                   } catch (e) {
                     // A match we cannot decode ends the query: the association state is unknown.
                     failure = isDicomError(e) ? e : new DimseError(ErrorCode.DimseInvalid, String(e));

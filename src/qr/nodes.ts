@@ -15,6 +15,8 @@ export interface QrNodeConfig {
   readonly connectTimeoutMs?: number;
   readonly dimseTimeoutMs?: number;
   readonly maxPduLength?: number;
+  /** Specific Character Set assumed for responses that name none ("ISO_IR 100"). */
+  readonly fallbackCharacterSet?: string;
 }
 
 export interface StoreNodeConfig {
@@ -38,5 +40,6 @@ export function clientOptionsFor(node: QrNodeConfig) {
     ...(node.connectTimeoutMs !== undefined ? { connectTimeoutMs: node.connectTimeoutMs } : {}),
     dimseTimeoutMs: node.dimseTimeoutMs ?? 300_000,
     ...(node.maxPduLength !== undefined ? { maxLength: node.maxPduLength } : {}),
+    ...(node.fallbackCharacterSet ? { fallbackCharacterSet: node.fallbackCharacterSet } : {}),
   };
 }

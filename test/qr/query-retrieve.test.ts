@@ -9,6 +9,10 @@ import * as assert from 'uvu/assert';
 import { startStoreScp, type StoredObject } from '../../src/net/store-scp.js';
 import type { Server } from '../../src/net/server.js';
 import { createPool } from '../../src/net/pool.js';
+import { listen } from '../../src/net/server.js';
+import { createDataset, setValue } from '../../src/dicom/index.js';
+import { parseSpecificCharacterSet } from '../../src/dicom/charset.js';
+import { TransferSyntaxUid } from '../../src/dicom/uids.js';
 import { startSimulatedPacs, type SimulatedPacs, type SimulatedPacsQuirks } from '../../src/pacs/simulated.js';
 import { parseSnapshot } from '../../src/pacs/snapshot.js';
 import { clientOptionsFor, type QrNodeConfig } from '../../src/qr/nodes.js';
@@ -177,6 +181,32 @@ test('retrieve: an unknown move destination (0xA801) skips the remaining moves w
   assert.equal(records.map((r) => r.outcome), ['failed', 'skipped']);
   assert.is(p.requests().filter((r) => r.type === 'C-MOVE').length, 2, 'the first move and its retry');
   assert.ok(warnings.some((w) => /does not know move destination NOBODY .*AE table/.test(w)));
+});
+
+test('a node\'s fallback character set decodes matches that name none (Cyrillic ISO 8859-5 sent without SpecificCharacterSet)', async () => {
+  const cyrillic = parseSpecificCharacterSet('ISO_IR 144');
+  const server = await listen({ port: 0, policy: { aeTitle: 'LATIN', abstractSyntaxes: () => [TransferSyntaxUid.ImplicitVrLittleEndian] } }, {
+    *find() {
+      const ds = createDataset({ characterSet: cyrillic });
+      setValue(ds, 'StudyInstanceUID', '2.25.5');
+      setValue(ds, 'StudyDescription', 'Грудная клетка');
+      setValue(ds, 'ModalitiesInStudy', 'CT');
+      yield ds;
+    },
+  });
+  try {
+    const node: QrNodeConfig = { id: 'latin', aeTitle: 'LATIN', host: '127.0.0.1', port: server.port, callingAeTitle: 'QRSCU', useModalityTag: false, maxAssociations: 1 };
+    const plain = createQuerySession(node);
+    const asIs = (await plain.studyStage(['CT'], { studyDate: '', studyTime: '' })).studies[0]!;
+    await plain.close();
+    assert.is.not(asIs.studyDescription, 'Грудная клетка', 'without a fallback the ISO 8859-5 bytes are not Cyrillic');
+    const withFallback = createQuerySession({ ...node, fallbackCharacterSet: 'ISO_IR 144' });
+    const decoded = (await withFallback.studyStage(['CT'], { studyDate: '', studyTime: '' })).studies[0]!;
+    await withFallback.close();
+    assert.is(decoded.studyDescription, 'Грудная клетка');
+  } finally {
+    await server.close(100);
+  }
 });
 
 test.run();
