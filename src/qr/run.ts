@@ -183,6 +183,7 @@ export async function runQueryRetrieve(p: RunParameters, ctx: RunContext): Promi
         studies: stage.studies, outcome,
         options: { ...p.selection, groups: p.groups },
         port: session.port,
+        concurrency: ctx.qr.maxAssociations,
         ...(ctx.held && p.selection.removeDuplicates ? { held: ctx.held } : {}),
       });
       for (const w of selection.warnings) warn(w);
