@@ -30,7 +30,7 @@ export interface PeerArgs {
 export function peerOptions(y: Argv): Argv<PeerArgs> {
   return y
     .positional('host', { type: 'string', demandOption: true, describe: 'peer host (loopback or your PACS)' })
-    .positional('port', { type: 'number', demandOption: true, describe: 'peer port' })
+    .positional('port', { type: 'number', describe: 'peer port (omit it when <host> is a configured QR node id)' })
     .option('aet', { type: 'string', default: 'QRSCU', describe: 'our (calling) AE title' })
     .option('aec', { type: 'string', default: 'ANY-SCP', describe: "the peer's (called) AE title" })
     .option('timeout-ms', { type: 'number', default: 60000, describe: 'DIMSE timeout per response (ms); connect 10 s, ARTIM 30 s' })

@@ -283,6 +283,19 @@ test('qrscu echo: a status table of every node; exit 3 when one does not answer'
   assert.is(await main(['echo', 'pacs1', '--home', dead.home], d), 3);
 });
 
+test('qrscu find and move take a configured QR node id instead of host and port', async () => {
+  const h = await home();
+  const o = capture();
+  assert.is(await main(['find', 'pacs1', '-k', 'ModalitiesInStudy=MG', '-k', 'StudyInstanceUID', '--home', h.home], o), 0, o.err.join('\n'));
+  const mg = manifest.studies.filter((s) => s.modalities.includes('MG')).map((s) => s.studyInstanceUid).sort();
+  assert.equal(o.out.map((l) => (JSON.parse(l) as Record<string, { Value: string[] }>)['0020000D']!.Value[0]).sort(), mg);
+  const last = pacs.requests().at(-1)!;
+  assert.equal([last.type, last.callingAeTitle, last.keys.ModalitiesInStudy], ['C-FIND', 'QRSCU', 'MG']);
+  const unknown = capture();
+  assert.is(await main(['find', 'nosuch', '-k', 'StudyInstanceUID', '--home', h.home], unknown), 2);
+  assert.match(unknown.err.join('\n'), /no QR node "nosuch" \(known: pacs1\)/);
+});
+
 test('qrscu demo: the README main job, offline, checks itself against the manifest', async () => {
   const o = capture();
   const code = await main(['demo', '--studies', '14', '--dir', path.join(root, 'demo')], o);

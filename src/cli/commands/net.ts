@@ -16,6 +16,26 @@ function clientOptions(a: PeerArgs) {
   return { host: a.host, port: a.port, callingAeTitle: a.aet, calledAeTitle: a.aec, dimseTimeoutMs: a['timeout-ms'], maxLength: a['max-pdu'] };
 }
 
+/**
+ * `qrscu find pacs1 …`: without a port, the host is a configured QR node's id, whose address,
+ * AE titles and fallback character set are used (explicit --aet/--aec still win).
+ */
+async function peer(a: PeerArgs & { home?: string }, argv: readonly string[] = process.argv): Promise<ReturnType<typeof clientOptions> & { fallbackCharacterSet?: string }> {
+  if (a.port !== undefined && Number.isFinite(a.port)) return clientOptions(a);
+  const { openDatabase } = await import('../../db/index.js');
+  const db = await openDatabase({ ...(a.home !== undefined ? { home: a.home } : {}), readOnly: true });
+  const n = db.qrNode(a.host);
+  await db.close();
+  const given = (flag: string) => argv.some((x) => x === `--${flag}` || x.startsWith(`--${flag}=`));
+  return {
+    host: n.host, port: n.port,
+    callingAeTitle: given('aet') ? a.aet : n.callingAeTitle,
+    calledAeTitle: given('aec') ? a.aec : n.aeTitle,
+    dimseTimeoutMs: a['timeout-ms'], maxLength: a['max-pdu'],
+    ...(n.fallbackCharacterSet ? { fallbackCharacterSet: n.fallbackCharacterSet } : {}),
+  };
+}
+
 export async function runEcho(a: PeerArgs & { count: number }, out: Output): Promise<ExitCode> {
   const client = await connect(clientOptions(a));
   let worst: ExitCode = ExitCode.Ok;
@@ -54,7 +74,7 @@ export function buildIdentifier(keys: readonly string[], level?: string): Datase
 
 export async function runFind(a: FindArgs, out: Output): Promise<ExitCode> {
   const identifier = buildIdentifier(a.key, a.level);
-  const client = await connect(clientOptions(a));
+  const client = await connect(await peer(a));
   const op = client.find(identifier, { model: a.root as QueryModel });
   let n = 0;
   for await (const match of op) {
@@ -88,7 +108,7 @@ export async function runMove(a: MoveArgs, out: Output): Promise<ExitCode> {
     onStored: (o) => { stored++; out.error(`stored ${o.path}`); },
   });
   try {
-    const client = await connect(clientOptions(a));
+    const client = await connect(await peer(a));
     const r = await client.move(identifier, {
       destination: a.dest,
       model: a.root as QueryModel,
