@@ -3,15 +3,17 @@
 // (except the reserved byte DCMTK sets to 0xFF in each presentation-context item of an A-ASSOCIATE-RQ);
 // every P-DATA-TF reassembles into DIMSE messages whose command decodes; the exchange the file is named
 // for is on the wire (reject, abort, cancel, result limit, unknown destination, store sub-operations);
-// and, where tshark is installed, its DICOM dissector shows the same command fields as our decoder and,
-// for C-FIND captures, the same identifiers (StudyInstanceUID and element count of each data set).
+// and, where tshark is installed, its DICOM dissector shows, for every DIMSE message of every file, the
+// same command set and data set (identifiers and C-STORE objects) as our decoder: every element's tag,
+// VR and value, in order (values normalised: padding trimmed, tshark's UID names dropped, numbers as
+// decimals, binary as hex). tshark runs with its default PDV reassembly; no message is excluded.
 
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeDataset, getString, transferSyntaxOf } from '../../src/dicom/index.js';
+import { decodeDataset, getString, transferSyntaxOf, type Dataset, type Element } from '../../src/dicom/index.js';
 import { CommandField, decodeCommand, type DimseMessage } from '../../src/net/dimse.js';
 import { createFramer } from '../../src/net/framer.js';
 import { decodePdu, encodePdu } from '../../src/net/pdu-codec.js';
@@ -20,6 +22,7 @@ import { createMessageAssembler } from '../../src/net/pdv.js';
 import { readCapture } from '../../src/pcap/index.js';
 import { requireProgram } from '../support/live.js';
 
+const IMPLICIT_LE = '1.2.840.10008.1.2';
 const dir = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../pcap-fixtures');
 const files = readdirSync(dir).filter((f) => f.endsWith('.pcap')).sort();
 
@@ -43,6 +46,8 @@ interface Decoded {
   /** `datasetPdus`: how many P-DATA-TF PDUs carried fragments of the message's data set. */
   readonly messages: (Cmd & { msg: DimseMessage; datasetPdus: number; ident?: Ident })[];
   readonly serverPorts: number[];
+  /** Command set and data set of every message, per direction in order, elements as tsharkParts shows them. */
+  readonly parts: Part[];
 }
 
 const FIELD_OF: Readonly<Record<DimseMessage['type'], number>> = {
@@ -74,10 +79,11 @@ function decodeFixture(file: string): Decoded {
   const pdus: Decoded['pdus'] = [];
   const messages: Decoded['messages'] = [];
   const serverPorts = new Set<number>();
+  const parts: Part[] = [];
   for (const stream of capture.streams) {
     serverPorts.add(stream.server.port);
     const syntaxOf = new Map<number, string>();
-    const pending: { msg: Decoded['messages'][number]; contextId: number; dataset: Buffer }[] = [];
+    const pending: { msg: Decoded['messages'][number]; contextId: number; dataset: Buffer; part: { elements: string[] } }[] = [];
     const sides = [true, false].map((fromClient) => {
       const key = fromClient
         ? `${stream.client.port}->${stream.server.port}`
@@ -99,8 +105,11 @@ function decodeFixture(file: string): Decoded {
           const id = 'messageId' in msg ? msg.messageId : msg.messageIdBeingRespondedTo;
           const entry = { dir: key, field: FIELD_OF[msg.type], id, ...('status' in msg ? { status: msg.status } : {}), msg, datasetPdus: m.dataset === undefined ? 0 : datasetPdus };
           messages.push(entry);
+          parts.push({ dir: key, kind: 'command', elements: ourElements(decodeDataset(m.command, transferSyntaxOf(IMPLICIT_LE))) });
           if (m.dataset !== undefined) {
-            pending.push({ msg: entry, contextId: m.contextId, dataset: m.dataset });
+            const part = { dir: key, kind: 'data' as const, elements: [] as string[] };
+            parts.push(part);
+            pending.push({ msg: entry, contextId: m.contextId, dataset: m.dataset, part });
             datasetPdus = 0;
           }
         }
@@ -112,16 +121,17 @@ function decodeFixture(file: string): Decoded {
       assert.is(s.framer.buffered(), 0, `${file} ${s.key}: bytes left after the last PDU`);
       assert.not.ok(s.assembler.inProgress(), `${file} ${s.key}: a DIMSE message left incomplete`);
     }
-    // Identifiers (not C-STORE data sets): decoded in the transfer syntax accepted for their context.
+    // Data sets (identifiers and C-STORE objects): decoded in the transfer syntax accepted for their context.
     for (const p of pending) {
-      if (p.msg.msg.type === 'C-STORE-RQ') continue;
       const uid = syntaxOf.get(p.contextId);
       assert.ok(uid !== undefined, `${file}: no accepted transfer syntax for context ${p.contextId}`);
       const ds = decodeDataset(p.dataset, transferSyntaxOf(uid!));
+      p.part.elements = ourElements(ds);
+      if (p.msg.msg.type === 'C-STORE-RQ') continue;
       p.msg.ident = { dir: p.msg.dir, studyUid: getString(ds, 'StudyInstanceUID'), elements: ds.elements.size };
     }
   }
-  return { pdus, messages, serverPorts: [...serverPorts] };
+  return { pdus, messages, serverPorts: [...serverPorts], parts };
 }
 
 type TsharkFrame = { _source: { layers: Record<string, unknown> } };
@@ -141,55 +151,75 @@ function one(v: unknown): string | undefined {
   return Array.isArray(v) ? String(v[0]) : v === undefined ? undefined : String(v);
 }
 
-/** The commands tshark's DICOM dissector shows, from its JSON tree (tag_tree on). */
-function tsharkCommands(tshark: string, file: string, ports: readonly number[], options: readonly string[] = []): Cmd[] {
-  const frames = tsharkFrames(tshark, file, ports, options);
-  const out: Cmd[] = [];
-  const walk = (node: unknown, key: string): void => {
-    if (Array.isArray(node)) {
-      for (const n of node) walk(n, key);
-      return;
-    }
-    if (node === null || typeof node !== 'object') return;
-    const o = node as Record<string, unknown>;
-    const flags = one(o['dicom.pdv.flags']);
-    if (flags !== undefined && (Number(flags) & 1) === 1) {
-      const tags = new Map<number, string>();
-      for (const v of Object.values(o)) {
-        const vs = Array.isArray(v) ? v : [v];
-        for (const e of vs) {
-          if (e === null || typeof e !== 'object') continue;
-          const t = e as Record<string, unknown>;
-          const tag = one(t['dicom.tag']);
-          const value = one(t['dicom.tag.value.16u']);
-          if (tag !== undefined && value !== undefined) tags.set(Number(tag), value);
-        }
+/** One DIMSE message part (command set or data set) as a list of `tag vr value` lines, values normalised. */
+interface Part {
+  readonly dir: string;
+  readonly kind: 'command' | 'data';
+  readonly elements: string[];
+}
+
+const hexTag = (t: number): string => t.toString(16).padStart(8, '0');
+
+/**
+ * tshark's formatting of a value, normalised: text with leading/trailing spaces and NULs removed, US/SS
+ * and UL/SL as decimals, binary as colon-separated hex; SQ as its item count (tshark shows items nested).
+ */
+function ourValue(el: Element, littleEndian: boolean): string {
+  const v = el.value;
+  switch (el.vr) {
+    case 'US':
+      return v.length >= 2 ? String(littleEndian ? v.readUInt16LE(0) : v.readUInt16BE(0)) : '';
+    case 'SS':
+      return v.length >= 2 ? String(littleEndian ? v.readInt16LE(0) : v.readInt16BE(0)) : '';
+    case 'UL':
+      return v.length >= 4 ? String(littleEndian ? v.readUInt32LE(0) : v.readUInt32BE(0)) : '';
+    case 'SL':
+      return v.length >= 4 ? String(littleEndian ? v.readInt32LE(0) : v.readInt32BE(0)) : '';
+    case 'SQ':
+      return `${el.items?.length ?? 0} items`;
+    case 'OB': case 'OW': case 'OF': case 'OD': case 'OL': case 'OV': case 'UN':
+      return [...v].map((b) => b.toString(16).padStart(2, '0')).join(':');
+    default:
+      return v.toString('latin1').replace(/^[\0 ]+|[\0 ]+$/g, '');
+  }
+}
+
+function ourElements(ds: Dataset): string[] {
+  return [...ds.elements.values()].map((el) => `${hexTag(el.tag)} ${el.vr} ${ourValue(el, ds.littleEndian)}`);
+}
+
+/** The elements of a tshark PDV node (tag_tree on): direct children that carry `dicom.tag`. */
+function theirElements(node: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const v of Object.values(node)) {
+    for (const e of Array.isArray(v) ? v : [v]) {
+      if (e === null || typeof e !== 'object') continue;
+      const t = e as Record<string, unknown>;
+      const tag = one(t['dicom.tag']);
+      if (tag === undefined) continue;
+      const vr = one(t['dicom.tag.vr']) ?? '';
+      let value: string;
+      if (vr === 'SQ') {
+        value = `${Object.values(t).flat().filter((x) => x !== null && typeof x === 'object').length} items`;
+      } else {
+        value = one(t['dicom.tag.value.str']) ?? one(t['dicom.tag.value.16u']) ?? one(t['dicom.tag.value.32u']) ?? one(t['dicom.tag.value.byte']) ?? '';
+        if (t['dicom.tag.value.str'] !== undefined) value = value.replace(/^[\0 ]+|[\0 ]+$/g, '');
+        // tshark names a well-known UID after its value: "1.2.840.10008.1.1 (Verification SOP Class)".
+        if (vr === 'UI') value = value.replace(/ \(.*\)$/, '');
       }
-      const field = tags.get(0x0100);
-      if (field !== undefined) {
-        const id = tags.get(0x0110) ?? tags.get(0x0120);
-        const status = tags.get(0x0900);
-        out.push({ dir: key, field: Number(field), id: Number(id), ...(status !== undefined ? { status: Number(status) } : {}) });
-      }
-      return;
+      out.push(`${hexTag(Number(tag))} ${vr} ${value}`);
     }
-    for (const v of Object.values(o)) walk(v, key);
-  };
-  for (const frame of frames) {
-    const tcp = frame._source.layers.tcp as Record<string, unknown>;
-    walk(frame._source.layers.dicom, `${one(tcp['tcp.srcport'])}->${one(tcp['tcp.dstport'])}`);
   }
   return out;
 }
 
 /**
- * The identifiers tshark's DICOM dissector shows (last data-set PDV of each message, reassembled by
- * tshark): StudyInstanceUID (trailing padding removed; '' when the element is empty) and the number of
- * top-level elements.
+ * Every DIMSE message part tshark's DICOM dissector shows in full: the last PDV of each command set and
+ * data set (tshark shows a reassembled message on its last fragment), with every element.
  */
-function tsharkIdentifiers(tshark: string, file: string, ports: readonly number[]): Ident[] {
-  const frames = tsharkFrames(tshark, file, ports);
-  const out: Ident[] = [];
+function tsharkParts(tshark: string, file: string, ports: readonly number[], options: readonly string[] = []): Part[] {
+  const frames = tsharkFrames(tshark, file, ports, options);
+  const out: Part[] = [];
   const walk = (node: unknown, key: string): void => {
     if (Array.isArray(node)) {
       for (const n of node) walk(n, key);
@@ -199,20 +229,8 @@ function tsharkIdentifiers(tshark: string, file: string, ports: readonly number[
     const o = node as Record<string, unknown>;
     const flags = one(o['dicom.pdv.flags']);
     if (flags !== undefined) {
-      if ((Number(flags) & 3) !== 2) return; // commands, and data-set fragments before the last
-      let studyUid: string | undefined;
-      let elements = 0;
-      for (const v of Object.values(o)) {
-        for (const e of Array.isArray(v) ? v : [v]) {
-          if (e === null || typeof e !== 'object') continue;
-          const t = e as Record<string, unknown>;
-          const tag = one(t['dicom.tag']);
-          if (tag === undefined) continue;
-          elements++;
-          if (Number(tag) === 0x0020000d) studyUid = (one(t['dicom.tag.value.str']) ?? '').replace(/[\0 ]+$/, '');
-        }
-      }
-      out.push({ dir: key, studyUid, elements });
+      if ((Number(flags) & 2) === 0) return; // fragments before the last
+      out.push({ dir: key, kind: (Number(flags) & 1) === 1 ? 'command' : 'data', elements: theirElements(o) });
       return;
     }
     for (const v of Object.values(o)) walk(v, key);
@@ -224,19 +242,30 @@ function tsharkIdentifiers(tshark: string, file: string, ports: readonly number[
   return out;
 }
 
-const identsByDirection = (idents: readonly Ident[]): Record<string, string[]> => {
-  const out: Record<string, string[]> = {};
-  for (const i of idents) (out[i.dir] ??= []).push(`${i.studyUid ?? '(no StudyInstanceUID)'} ${i.elements} elements`);
+const partsByDirection = (parts: readonly Part[]): Record<string, string[][]> => {
+  const out: Record<string, string[][]> = {};
+  for (const p of parts) (out[p.dir] ??= []).push([p.kind, ...p.elements]);
   return out;
 };
 
-const byDirection = (cmds: readonly Cmd[]): Record<string, string[]> => {
-  const out: Record<string, string[]> = {};
-  for (const c of cmds) {
-    (out[c.dir] ??= []).push(`0x${c.field.toString(16)} id=${c.id}${c.status !== undefined ? ` status=0x${c.status.toString(16)}` : ''}`);
+/** The first place where tshark's parts and ours differ, described; undefined when they are equal. */
+function firstDifference(theirs: readonly Part[], ours: readonly Part[]): string | undefined {
+  const t = partsByDirection(theirs);
+  const o = partsByDirection(ours);
+  for (const dir of [...new Set([...Object.keys(t), ...Object.keys(o)])].sort()) {
+    const a = t[dir] ?? [];
+    const b = o[dir] ?? [];
+    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+      const x = a[i];
+      const y = b[i];
+      if (x === undefined || y === undefined) return `${dir} part ${i + 1}: tshark ${x === undefined ? 'has no more parts' : x.join(' | ')}; ours ${y === undefined ? 'has no more parts' : y.join(' | ')}`;
+      for (let k = 0; k < Math.max(x.length, y.length); k++) {
+        if (x[k] !== y[k]) return `${dir} part ${i + 1} (${y[0]}) line ${k}: tshark ${JSON.stringify(x[k])}, ours ${JSON.stringify(y[k])}`;
+      }
+    }
   }
-  return out;
-};
+  return undefined;
+}
 
 /** What the exchange in each file must show, by the name the script gives it. */
 function checkExchange(file: string, d: Decoded): void {
@@ -291,6 +320,8 @@ function checkExchange(file: string, d: Decoded): void {
 }
 
 const tshark = requireProgram('tshark');
+/** What the tshark comparison covered, reported (and checked) by the last test. */
+const compared = { files: 0, messages: 0, parts: 0, elements: 0 };
 const Fixtures = suite('pcap-fixtures');
 
 Fixtures('the fixtures are there: both servers, both clients, kilobytes each', () => {
@@ -316,21 +347,24 @@ for (const file of files) {
     assert.ok(d.pdus.length > 0, `${file}: no PDU`);
     checkExchange(file, d);
     if (tshark === undefined) return;
-    // tshark's PDV reassembly loses its place in Orthanc's many small TCP segments of 128-byte PDUs (it
-    // shows the first response only); without it tshark shows every command (a command fits one PDV),
-    // but then no whole identifier: the multi-PDU identifiers are compared only where tshark's reassembling
-    // view has every command (dcmqrscp's capture), and checked by checkExchange in every case.
-    const multiPdu = /-find-multipdu-/.test(file);
-    const theirs = tsharkCommands(tshark, file, d.serverPorts, multiPdu ? ['-o', 'dicom.pdv_reassemble:FALSE'] : []);
-    assert.equal(byDirection(theirs), byDirection(d.messages), `${file}: tshark's commands`);
-    const reassembled = !multiPdu || JSON.stringify(byDirection(tsharkCommands(tshark, file, d.serverPorts))) === JSON.stringify(byDirection(d.messages));
-    if (file === 'dcmqrscp-find-multipdu-qrscu.pcap') assert.ok(reassembled, `${file}: tshark reassembles every response`);
-    if (/-find-/.test(file) && reassembled) {
-      const ours = d.messages.flatMap((m) => (m.ident === undefined ? [] : [m.ident]));
-      assert.ok(ours.length > 0, `${file}: identifiers`);
-      assert.equal(identsByDirection(tsharkIdentifiers(tshark, file, d.serverPorts)), identsByDirection(ours), `${file}: tshark's identifiers`);
-    }
+    // Every command set and data set of every message (C-STORE objects included), element by element,
+    // with tshark's default reassembly (dicom.pdv_reassemble on): no message is excluded.
+    const theirs = tsharkParts(tshark, file, d.serverPorts);
+    const diff = firstDifference(theirs, d.parts);
+    assert.is(diff, undefined, `${file}: tshark's elements: ${diff}`);
+    assert.is(theirs.length, d.parts.length);
+    compared.files++;
+    compared.messages += d.messages.length;
+    compared.parts += theirs.length;
+    compared.elements += theirs.reduce((n, p) => n + p.elements.length, 0);
   });
 }
+
+Fixtures('tshark compared every message of every fixture', () => {
+  if (tshark === undefined) return;
+  assert.is(compared.files, files.length, 'fixtures compared with tshark');
+  assert.ok(compared.elements > 0);
+  console.log(`  tshark agrees on ${compared.files} fixtures: ${compared.messages} DIMSE messages, ${compared.parts} command/data sets, ${compared.elements} elements`);
+});
 
 Fixtures.run();
