@@ -1,4 +1,4 @@
-// pcap-fixtures/: captures of real PACS (dcmqrscp, Orthanc) recorded by scripts/capture-fixtures.mjs.
+// pcap-fixtures/: captures of real PACS (dcmqrscp, Orthanc, PixelMed) recorded by scripts/capture-fixtures.mjs.
 // For every file: our reader reads it without warnings; every PDU decodes and re-encodes byte-identical
 // (except the reserved byte DCMTK sets to 0xFF in each presentation-context item of an A-ASSOCIATE-RQ);
 // every P-DATA-TF reassembles into DIMSE messages whose command decodes; the exchange the file is named
@@ -274,6 +274,7 @@ function checkExchange(file: string, d: Decoded): void {
   const last = (type: DimseMessage['type']): DimseMessage | undefined => msgs.filter((m) => m.type === type).at(-1);
   const statusOf = (m: DimseMessage | undefined): number | undefined => (m !== undefined && 'status' in m ? m.status : undefined);
   const pendings = (type: DimseMessage['type']): number => msgs.filter((m) => m.type === type && (statusOf(m)! & 0xff00) === 0xff00).length;
+  const pixelmed = file.startsWith('pixelmed-');
   if (/-echo-/.test(file)) {
     assert.is(statusOf(last('C-ECHO-RSP')), 0, `${file}: C-ECHO-RSP success`);
   } else if (/-find-(study|series|image)-/.test(file)) {
@@ -288,6 +289,8 @@ function checkExchange(file: string, d: Decoded): void {
     for (const m of split) assert.ok(m.ident?.studyUid?.startsWith('2.25.'), `${file}: the split identifier reassembles (StudyInstanceUID)`);
   } else if (/-move-image-/.test(file)) {
     assert.is(msgs.filter((m) => m.type === 'C-STORE-RQ').length, 1, `${file}: C-STORE sub-operations`);
+    // PixelMed sends N−1 pending C-MOVE responses for N sub-operations: none for one image.
+    if (pixelmed) assert.is(pendings('C-MOVE-RSP'), 0, `${file}: pending C-MOVE responses (N−1)`);
     assert.ok(msgs.filter((m) => m.type === 'C-STORE-RSP').every((m) => statusOf(m) === 0), `${file}: stores succeeded`);
     assert.is(statusOf(last('C-MOVE-RSP')), 0, `${file}: final C-MOVE status`);
     assert.ok(d.serverPorts.length >= 2, `${file}: the store sub-association is in the capture`);
@@ -295,14 +298,32 @@ function checkExchange(file: string, d: Decoded): void {
     assert.ok(rq?.ident?.studyUid?.startsWith('2.25.'), `${file}: the C-MOVE identifier names the study`);
   } else if (/-move-series-/.test(file)) {
     assert.is(msgs.filter((m) => m.type === 'C-STORE-RQ').length, 2, `${file}: C-STORE sub-operations`);
+    if (pixelmed) assert.is(pendings('C-MOVE-RSP'), 1, `${file}: pending C-MOVE responses (N−1)`);
     assert.ok(msgs.filter((m) => m.type === 'C-STORE-RSP').every((m) => statusOf(m) === 0), `${file}: stores succeeded`);
     assert.is(statusOf(last('C-MOVE-RSP')), 0, `${file}: final C-MOVE status`);
     assert.ok(d.serverPorts.length >= 2, `${file}: the store sub-association is in the capture`);
   } else if (/-cancel-/.test(file)) {
     assert.ok(msgs.some((m) => m.type === 'C-CANCEL-RQ'), `${file}: a C-CANCEL-RQ`);
     assert.ok([0, 0xfe00].includes(statusOf(last('C-FIND-RSP'))!), `${file}: final status`);
+    if (pixelmed) {
+      // PixelMed reads the C-CANCEL-RQ only once the C-FIND is done: every one of the 20 matches, then
+      // success; reading it then, it closes the connection without answering the client's A-RELEASE-RQ
+      // (no A-RELEASE-RP, no A-ABORT). Whether the C-CANCEL-RQ reached it before the last match depends
+      // on timing: qrscu's did (its socket ACKs at once), so matches follow it there.
+      const cancelAt = msgs.findIndex((m) => m.type === 'C-CANCEL-RQ');
+      const finalAt = msgs.findIndex((m) => m.type === 'C-FIND-RSP' && statusOf(m) === 0);
+      if (file.endsWith('-qrscu.pcap')) assert.ok(cancelAt < finalAt, `${file}: the C-CANCEL-RQ went out before the final response`);
+      if (cancelAt < finalAt) {
+        assert.ok(msgs.slice(cancelAt + 1, finalAt).some((m) => m.type === 'C-FIND-RSP' && statusOf(m) === 0xff00), `${file}: matches after the C-CANCEL-RQ (ignored)`);
+      }
+      assert.is(pendings('C-FIND-RSP'), 20, `${file}: every match despite the C-CANCEL-RQ`);
+      assert.is(statusOf(last('C-FIND-RSP')), 0, `${file}: final status success`);
+      assert.ok(types.has('A-RELEASE-RQ'), `${file}: the client asks to release`);
+      assert.not.ok(types.has('A-RELEASE-RP') || types.has('A-ABORT'), `${file}: no A-RELEASE-RP or A-ABORT from the server`);
+    }
   } else if (/-move-unknown-dest-/.test(file)) {
     assert.is(statusOf(last('C-MOVE-RSP')), file.startsWith('orthanc') ? 0xc000 : 0xa801, `${file}: final C-MOVE status`);
+    assert.not.ok(msgs.some((m) => m.type === 'C-STORE-RQ'), `${file}: no C-STORE sub-operation`);
   } else if (/-reject-/.test(file)) {
     const rj = d.pdus.find((p) => p.pdu.type === 'A-ASSOCIATE-RJ')?.pdu;
     assert.ok(rj?.type === 'A-ASSOCIATE-RJ', `${file}: an A-ASSOCIATE-RJ`);
@@ -324,13 +345,16 @@ const tshark = requireProgram('tshark');
 const compared = { files: 0, messages: 0, parts: 0, elements: 0 };
 const Fixtures = suite('pcap-fixtures');
 
-Fixtures('the fixtures are there: both servers, both clients, kilobytes each', () => {
-  assert.ok(files.length >= 40, `${files.length} fixtures`);
-  for (const server of ['dcmqrscp', 'orthanc']) {
+Fixtures('the fixtures are there: every server, both clients, kilobytes each', () => {
+  assert.ok(files.length >= 58, `${files.length} fixtures`);
+  for (const server of ['dcmqrscp', 'orthanc', 'pixelmed']) {
     for (const client of ['dcmtk', 'qrscu']) {
       assert.ok(files.some((f) => f.startsWith(`${server}-`) && f.endsWith(`-${client}.pcap`)), `${server} with ${client}`);
     }
-    for (const f of [`${server}-move-image-dcmtk.pcap`, `${server}-move-image-qrscu.pcap`, `${server}-find-multipdu-qrscu.pcap`]) {
+    // PixelMed: no find-multipdu capture (it ignores a 128-byte max PDU; see pcap-fixtures/README.md).
+    const named = ['echo', 'find-study', 'find-series', 'find-image', 'move-series', 'move-image', 'cancel', 'move-unknown-dest'];
+    if (server !== 'orthanc') named.push('reject');
+    for (const f of [...named.flatMap((w) => [`${server}-${w}-dcmtk.pcap`, `${server}-${w}-qrscu.pcap`]), ...(server === 'pixelmed' ? [] : [`${server}-find-multipdu-qrscu.pcap`])]) {
       assert.ok(files.includes(f), `${f} is there`);
     }
   }
