@@ -296,6 +296,23 @@ test('qrscu find and move take a configured QR node id instead of host and port'
   assert.match(unknown.err.join('\n'), /no QR node "nosuch" \(known: pacs1\)/);
 });
 
+test('a store node already running (qrscu store <node>) is used by the run and indexes what arrives', async () => {
+  const h = await home();
+  const daemon = capture();
+  const running = main(['store', 'store1', '--home', h.home, '--max-seconds', '6'], daemon);
+  for (let i = 0; i < 100 && !daemon.err.some((l) => l.includes('listening')); i++) await new Promise((r) => setTimeout(r, 30));
+  assert.match(daemon.err.join('\n'), /store SCP QRSCU_STORE listening on 127\.0\.0\.1:\d+, writing to .*indexing into the database of store node store1/);
+  const r = await run(h.home, '-mg');
+  assert.is(r.code, 0, r.err.join('\n') + r.out.join('\n'));
+  assert.not.match(r.out.join('\n'), /arrived at store1/, 'the objects went to the daemon, not to an in-process store node');
+  const mg = manifest.studies.filter((s) => s.modalities.includes('MG')).flatMap((s) => s.expected['ct-mg-fl-dx'].flatMap((m) => m.sopInstanceUids)).sort();
+  assert.equal(arrived(h.store), mg);
+  assert.is(await running, 0);
+  const db = await openDatabase({ home: h.home, readOnly: true });
+  assert.is(db.heldCounts().instances, mg.length, 'the daemon indexed every arrival once the run released the database');
+  await db.close();
+});
+
 test('qrscu demo: the README main job, offline, checks itself against the manifest', async () => {
   const o = capture();
   const code = await main(['demo', '--studies', '14', '--dir', path.join(root, 'demo')], o);

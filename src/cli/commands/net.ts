@@ -3,7 +3,7 @@
 
 import path from 'node:path';
 import { createDataset, datasetToJson, setValue, lookupTag, tagOfKeyword, parseTag, type Dataset } from '../../dicom/index.js';
-import { ConfigError, ErrorCode } from '../../errors.js';
+import { ConfigError, ErrorCode, isDicomError } from '../../errors.js';
 import { connect, type QueryModel } from '../../net/client.js';
 import { startStoreScp } from '../../net/store-scp.js';
 import { formatStatus, statusClass } from '../../net/status.js';
@@ -125,27 +125,69 @@ export async function runMove(a: MoveArgs, out: Output): Promise<ExitCode> {
 }
 
 export interface StoreArgs {
-  port: number;
-  dir: string;
-  aet: string;
+  node?: string;
+  home?: string;
+  port?: number;
+  dir?: string;
+  aet?: string;
   'allow-aet': string[] | undefined;
   'max-seconds': number;
 }
 
+/**
+ * `qrscu store [node]`: our store SCP in the foreground. With a store node id it takes the node's
+ * port, folder, AE title and allowed callers, and indexes what arrives into the database in batches
+ * whenever no run holds the lock (a run that finds this store node listening uses it).
+ */
 export async function runStore(a: StoreArgs, out: Output): Promise<ExitCode> {
-  const dir = path.resolve(a.dir);
+  let node: { aeTitle: string; port: number; directory: string; allowedCallingAeTitles: readonly string[] } | undefined;
+  if (a.node) {
+    const { openDatabase } = await import('../../db/index.js');
+    const db = await openDatabase({ ...(a.home !== undefined ? { home: a.home } : {}), readOnly: true });
+    node = db.storeNode(a.node);
+    await db.close();
+  }
+  const port = a.port ?? node?.port;
+  if (port === undefined) throw new ConfigError(ErrorCode.Usage, 'give a store node id (qrscu nodes list) or --port');
+  const aet = a.aet ?? node?.aeTitle ?? 'QRSCU_STORE';
+  const dir = path.resolve(a.dir ?? node?.directory ?? '.');
+  const allowed = a['allow-aet'] ?? (node?.allowedCallingAeTitles.length ? [...node.allowedCallingAeTitles] : undefined);
+  const pending: Array<{ studyInstanceUid: string; seriesInstanceUid: string; sopInstanceUid: string; sopClassUid: string; file: string }> = [];
+  const flush = async (): Promise<void> => {
+    if (!a.node || pending.length === 0) return;
+    const { openDatabase } = await import('../../db/index.js');
+    try {
+      const db = await openDatabase({ ...(a.home !== undefined ? { home: a.home } : {}), command: `qrscu store ${a.node} (indexing)` });
+      try {
+        db.addHeld(pending.splice(0));
+      } finally {
+        await db.close();
+      }
+    } catch (e) {
+      if (!(isDicomError(e) && e.code === ErrorCode.DatabaseLocked)) throw e;
+      // A run holds the database: index later.
+    }
+  };
   const server = await startStoreScp({
-    aeTitle: a.aet, port: a.port, directory: dir,
-    ...(a['allow-aet'] ? { allowedCallingAeTitles: a['allow-aet'] } : {}),
-    onStored: (o) => out.line(`${o.callingAeTitle}: stored ${o.path} (${o.bytes} bytes)`),
+    aeTitle: aet, port, directory: dir,
+    ...(allowed ? { allowedCallingAeTitles: allowed } : {}),
+    onStored: (o) => {
+      out.line(`${o.callingAeTitle}: stored ${o.path} (${o.bytes} bytes)`);
+      if (o.studyInstanceUid && o.seriesInstanceUid) pending.push({ studyInstanceUid: o.studyInstanceUid, seriesInstanceUid: o.seriesInstanceUid, sopInstanceUid: o.sopInstanceUid, sopClassUid: o.sopClassUid, file: o.path });
+    },
   });
-  out.error(`store SCP ${a.aet} listening on 127.0.0.1:${server.port}, writing to ${dir}; Ctrl-C stops it`);
+  out.error(`store SCP ${aet} listening on 127.0.0.1:${server.port}, writing to ${dir}${a.node ? `, indexing into the database of store node ${a.node}` : ''}; Ctrl-C stops it`);
+  const timer = a.node ? setInterval(() => void flush().catch((e: Error) => out.error(`qrscu: indexing failed: ${e.message}`)), 2000) : undefined;
   await waitForStop(a['max-seconds']);
+  if (timer) clearInterval(timer);
   await server.close();
+  for (let i = 0; i < 50 && pending.length > 0; i++) {
+    await flush();
+    if (pending.length > 0) await new Promise((r) => setTimeout(r, 200));
+  }
+  if (pending.length > 0) out.error(`qrscu: ${pending.length} objects not indexed (the database stayed locked); qrscu db index ${dir} adds them`);
   return ExitCode.Ok;
 }
-
-
 
 /** Resolves on SIGINT or SIGTERM, or after `maxSeconds` (0: never). */
 export function waitForStop(maxSeconds: number): Promise<void> {
