@@ -92,13 +92,15 @@ export async function main(argv: string[], out: Output = createOutput()): Promis
         .example('$0 move 127.0.0.1 4242 --aec ORTHANC --dest QRSCU_STORE --store-port 11113 --store-dir in -L SERIES -k StudyInstanceUID=1.2.3 -k SeriesInstanceUID=1.2.3.4', 'fetch one series'), async (a) => {
       code = await (await import('./commands/net.js')).runMove(a, out);
     })
-    .command<StoreArgs>('store', 'run our C-STORE SCP in the foreground (like storescp)', (y) =>
-      y.option('port', { type: 'number', demandOption: true, describe: 'listen port on 127.0.0.1' })
-        .option('dir', { type: 'string', default: '.', describe: 'output directory' })
-        .option('aet', { type: 'string', default: 'QRSCU_STORE', describe: 'our AE title' })
+    .command<StoreArgs>('store [node]', 'run our C-STORE SCP in the foreground (like storescp), optionally as a configured store node', (y) =>
+      y.positional('node', { type: 'string', describe: 'a store node id: its port, folder, AE title; arrivals are indexed' })
+        .option('port', { type: 'number', describe: 'listen port on 127.0.0.1 (default: the node\'s)' })
+        .option('dir', { type: 'string', describe: 'output directory (default: the node\'s, else .)' })
+        .option('aet', { type: 'string', describe: 'our AE title (default: the node\'s, else QRSCU_STORE)' })
         .option('allow-aet', { type: 'string', array: true, describe: 'only these calling AE titles may store' })
         .option('max-seconds', { type: 'number', default: 0, describe: 'stop after this many seconds (0: on Ctrl-C)' })
-        .example('$0 store --port 11113 --dir incoming', 'receive objects into ./incoming') as unknown as Argv<StoreArgs>, async (a) => {
+        .example('$0 store --port 11113 --dir incoming', 'receive objects into ./incoming')
+        .example('$0 store store1', 'store node store1 as a daemon: runs use it, arrivals are indexed') as unknown as Argv<StoreArgs>, async (a) => {
       code = await (await import('./commands/net.js')).runStore(a, out);
     })
     .command<ReplayArgs>('replay <file>', 'play the SCP side of a recorded session (pcap) on 127.0.0.1; report where a client departs from it', (y) =>
@@ -181,6 +183,25 @@ export async function main(argv: string[], out: Output = createOutput()): Promis
         .option('dir', { type: 'string', describe: 'work in this folder instead of a temporary one (kept)' })
         .example('$0 demo', 'needs nothing but Node') as never, async (a) => {
       code = await (await import('./commands/demo.js')).runDemo(a, out);
+    })
+    .command('users', 'the logins of the web page (qrscu serve): add, list, remove, passwd', (y) =>
+      y.command<{ name: string; role?: string; password?: string }>('add <name>', 'add a user (password from --password, $QRSCU_PASSWORD or the first line of stdin)', (g) =>
+        g.positional('name', { type: 'string', demandOption: true }).option('role', { type: 'string', default: 'user', choices: ['admin', 'user', 'viewer'], describe: 'admin: nodes and users; user: queries and retrieves; viewer: history only' })
+          .option('password', { type: 'string', describe: 'the password (visible in the process list: prefer stdin)' }) as never, async (a) => {
+        code = await (await import('./commands/users.js')).runUsers('add', a, out);
+      }).command<{ json?: boolean }>('list', 'list the users and their roles', (g) => g.option('json', { type: 'boolean' }) as never, async (a) => {
+        code = await (await import('./commands/users.js')).runUsers('list', a, out);
+      }).command<{ name: string }>('remove <name>', 'remove a user', (g) => g.positional('name', { type: 'string', demandOption: true }) as never, async (a) => {
+        code = await (await import('./commands/users.js')).runUsers('remove', a, out);
+      }).command<{ name: string; role?: string; password?: string }>('passwd <name>', "change a user's password (and --role)", (g) =>
+        g.positional('name', { type: 'string', demandOption: true }).option('role', { type: 'string', choices: ['admin', 'user', 'viewer'] }).option('password', { type: 'string' }) as never, async (a) => {
+        code = await (await import('./commands/users.js')).runUsers('passwd', a, out);
+      }).demandCommand(1, 'Name a users command (see qrscu users --help).'))
+    .command<{ port: number; host: string; rules?: string }>('serve', 'the web page: node status, query form, progress, Retrieve, history, node configuration', (y) =>
+      y.option('port', { type: 'number', default: 8080, describe: 'HTTP port' })
+        .option('host', { type: 'string', default: '127.0.0.1', describe: 'listen address (loopback by default; put TLS in front for anything else)' })
+        .option('rules', { type: 'string', describe: 'a site rules folder (default <home>/rules)' }) as never, async (a) => {
+      code = await (await import('./commands/serve.js')).runServe(a, out);
     })
     .command(nodesCommand(out, (c) => void (code = c)))
     .command(dbCommand(out, (c) => void (code = c)))

@@ -24,8 +24,10 @@ import {
   type QueryStatus,
   type StageTiming,
   type StoreNode,
+  type UserRecord,
+  type UserRole,
 } from './schema.js';
-import { checkQrNode, checkStoreNode, type QrNodeInput, type StoreNodeInput } from './validate.js';
+import { checkQrNode, checkStoreNode, checkUser, type QrNodeInput, type StoreNodeInput } from './validate.js';
 
 export const DATABASE_FILE = 'qrscu.json';
 export const LOCK_FILE = 'qrscu.lock';
@@ -278,6 +280,47 @@ export class Database implements HeldObjects {
     else this.#data.storeNodes = this.#data.storeNodes.filter((n) => n.id !== id);
     this.#changed();
     return found.kind;
+  }
+
+  // ---- users (the web page's logins) ----
+
+  users(): readonly UserRecord[] {
+    return this.#data.users ?? [];
+  }
+
+  user(name: string): UserRecord | undefined {
+    return this.users().find((u) => u.name === name);
+  }
+
+  /** Add a user; `passwordHash` from hashPassword (src/db/users.ts), never a password. */
+  addUser(input: { readonly name: string; readonly role: UserRole; readonly passwordHash: string }): UserRecord {
+    this.#writable();
+    const users = this.users();
+    const user = checkUser({ ...input, createdAt: new Date().toISOString() }, { pointer: `/users/${users.length}` });
+    if (this.user(user.name)) throw new ConfigError(ErrorCode.ConfigInvalid, `user ${JSON.stringify(user.name)} exists already`);
+    this.#data.users = [...users, user];
+    this.#changed();
+    return user;
+  }
+
+  /** Change a user's role or password hash. */
+  editUser(name: string, patch: { readonly role?: UserRole; readonly passwordHash?: string }): UserRecord {
+    this.#writable();
+    const users = this.users();
+    const i = users.findIndex((u) => u.name === name);
+    if (i < 0) throw notFound('user', name, users.map((u) => u.name));
+    const user = checkUser(withoutUndefined({ ...users[i]!, ...patch }), { pointer: `/users/${i}` });
+    this.#data.users = users.map((u, j) => (j === i ? user : u));
+    this.#changed();
+    return user;
+  }
+
+  removeUser(name: string): void {
+    this.#writable();
+    const users = this.users();
+    if (!users.some((u) => u.name === name)) throw notFound('user', name, users.map((u) => u.name));
+    this.#data.users = users.filter((u) => u.name !== name);
+    this.#changed();
   }
 
   // ---- query records ----

@@ -144,6 +144,7 @@ export function serializeDatabase(db: DatabaseFile, cache?: SerializeCache): str
   };
   list('qrNodes', db.qrNodes, pretty);
   list('storeNodes', db.storeNodes, pretty);
+  if (db.users !== undefined) list('users', db.users, (v) => JSON.stringify(v));
   list('queries', db.queries, cache ? (v) => cache.query(v as QueryRecord) : (v) => JSON.stringify(v));
   const studies = Object.keys(db.held);
   if (studies.length === 0) parts.push('  "held": {}\n');

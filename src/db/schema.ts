@@ -133,6 +133,19 @@ export interface HeldEntry {
 /** study UID → series UID → SOP Instance UID → entry: lookup by study is one property access. */
 export type HeldIndex = { [studyInstanceUid: string]: { [seriesInstanceUid: string]: { [sopInstanceUid: string]: HeldEntry } } };
 
+/** Who may do what on the web page (`qrscu serve`): admin > user > viewer. */
+export type UserRole = 'admin' | 'user' | 'viewer';
+
+/** A login of the web page. The password is kept only as a salted scrypt hash (src/db/users.ts). */
+export interface UserRecord {
+  /** [A-Za-z0-9_.@-]{1,64}, unique. */
+  readonly name: string;
+  readonly role: UserRole;
+  /** "scrypt$N$r$p$<salt base64>$<hash base64>". */
+  readonly passwordHash: string;
+  readonly createdAt: string;
+}
+
 /** The whole file. Its arrays are replaced in place by src/db/database.ts only. */
 export interface DatabaseFile {
   schemaVersion: typeof SCHEMA_VERSION;
@@ -140,6 +153,8 @@ export interface DatabaseFile {
   storeNodes: StoreNode[];
   queries: QueryRecord[];
   held: HeldIndex;
+  /** Web-page logins; absent in files written before `qrscu users` (read as none). */
+  users?: UserRecord[];
 }
 
 // ---- the compact form of a SelectionResult (lossless) ----

@@ -3,7 +3,7 @@
 
 import { parseSpecificCharacterSet } from '../dicom/charset.js';
 import { ConfigError, ErrorCode } from '../errors.js';
-import { SCHEMA_VERSION, type DatabaseFile, type HeldIndex, type QrNode, type QueryRecord, type StoreNode } from './schema.js';
+import { SCHEMA_VERSION, type DatabaseFile, type HeldIndex, type QrNode, type QueryRecord, type StoreNode, type UserRecord } from './schema.js';
 
 export const NODE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -216,6 +216,33 @@ export function checkDatabaseFile(data: unknown, file: string): DatabaseFile {
     queryIds.add(id);
   });
   checkHeld(data.held, { pointer: '/held', file });
-  for (const k of Object.keys(data)) if (!['schemaVersion', 'qrNodes', 'storeNodes', 'queries', 'held'].includes(k)) throw fault(root, k, `unknown top-level key ${JSON.stringify(k)}`);
-  return { schemaVersion: SCHEMA_VERSION, qrNodes, storeNodes, queries: queries as QueryRecord[], held: data.held as HeldIndex };
+  let users: UserRecord[] | undefined;
+  if (data.users !== undefined) {
+    if (!Array.isArray(data.users)) throw fault(root, 'users', 'users must be a list');
+    const names = new Set<string>();
+    users = (data.users as unknown[]).map((u, i) => {
+      const user = checkUser(u, { pointer: `/users/${i}`, file });
+      if (names.has(user.name)) throw new ConfigError(ErrorCode.ConfigInvalid, `user ${JSON.stringify(user.name)} is listed twice`, { pointer: `/users/${i}/name`, file });
+      names.add(user.name);
+      return user;
+    });
+  }
+  for (const k of Object.keys(data)) if (!['schemaVersion', 'qrNodes', 'storeNodes', 'queries', 'held', 'users'].includes(k)) throw fault(root, k, `unknown top-level key ${JSON.stringify(k)}`);
+  return { schemaVersion: SCHEMA_VERSION, qrNodes, storeNodes, queries: queries as QueryRecord[], held: data.held as HeldIndex, ...(users ? { users } : {}) };
+}
+
+export const USER_NAME_PATTERN = /^[A-Za-z0-9_.@-]{1,64}$/;
+export const USER_ROLES = ['admin', 'user', 'viewer'] as const;
+const PASSWORD_HASH = /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/;
+
+/** A user record from the file (or built by Database.addUser): name, role, a scrypt hash, a date. */
+export function checkUser(input: unknown, where: Where): UserRecord {
+  if (!isRecord(input)) throw new ConfigError(ErrorCode.ConfigInvalid, 'a user must be an object', { pointer: where.pointer, ...(where.file !== undefined ? { file: where.file } : {}) });
+  unknownKeys(where, input, ['name', 'role', 'passwordHash', 'createdAt']);
+  const name = check(where, 'name', () => str(input.name, 'user name', USER_NAME_PATTERN, 'use 1-64 letters, digits, "_", ".", "@" or "-"'));
+  const role = input.role;
+  if (typeof role !== 'string' || !(USER_ROLES as readonly string[]).includes(role)) throw fault(where, 'role', `role must be one of ${USER_ROLES.join(', ')}, not ${JSON.stringify(role)}`);
+  const passwordHash = check(where, 'passwordHash', () => str(input.passwordHash, 'password hash', PASSWORD_HASH, 'a scrypt hash written by qrscu users'));
+  const createdAt = check(where, 'createdAt', () => str(input.createdAt, 'createdAt'));
+  return { name, role: role as UserRecord['role'], passwordHash, createdAt };
 }

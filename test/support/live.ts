@@ -18,6 +18,7 @@ const PACKAGE_OF: Readonly<Record<string, string>> = {
   echoscu: 'dcmtk',
   Orthanc: 'orthanc',
   tshark: 'tshark',
+  chromium: 'chromium',
 };
 
 /**

@@ -1,0 +1,200 @@
+// The web page's security pieces without a browser: signed session cookies (tampering, expiry,
+// another secret), CSRF tokens, scrypt password hashes, roles; the users CLI and the database's
+// users list (older files without it still load); the form → parameters mapping; resume's
+// "only what is missing"; the server's answers to requests without a session or a token.
+
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { main } from '../../src/cli/main.js';
+import type { Output } from '../../src/cli/output.js';
+import { hashPassword, openDatabase, verifyPassword } from '../../src/db/index.js';
+import { missingMoves } from '../../src/qr/job.js';
+import { can, checkCsrf, cookieHeader, createSession, csrfToken, loadSecret, parseCookies, readSession, signValue, verifyValue } from '../../src/web/auth.js';
+import { esc } from '../../src/web/pages.js';
+import { defaultForm, formParameters, startWebServer } from '../../src/web/server.js';
+
+const test = suite('web: sessions, CSRF, passwords, roles, users');
+let root = '';
+test.before(() => {
+  root = mkdtempSync(path.join(tmpdir(), 'qrscu-web-auth-'));
+});
+test.after(() => rmSync(root, { recursive: true, force: true }));
+
+const secret = Buffer.alloc(32, 7);
+
+test('a signed session reads back; a changed byte, another secret or expiry makes it invalid', () => {
+  const { session, cookie } = createSession(secret, 'ada', 1_000);
+  assert.equal(readSession(secret, cookie, 2_000), session);
+  const [body, mac] = cookie.split('.') as [string, string];
+  const forged = Buffer.from(JSON.stringify({ ...session, u: 'root' })).toString('base64url');
+  assert.is(readSession(secret, `${forged}.${mac}`, 2_000), undefined);
+  assert.is(readSession(secret, `${body}.${mac.slice(0, -1)}${mac.endsWith('A') ? 'B' : 'A'}`, 2_000), undefined);
+  assert.is(readSession(Buffer.alloc(32, 8), cookie, 2_000), undefined);
+  assert.is(readSession(secret, cookie, session.e + 1), undefined);
+  for (const bad of [undefined, '', 'x', '.', 'abc.', `${body}`]) assert.is(readSession(secret, bad, 2_000), undefined);
+  assert.is(verifyValue(secret, signValue(secret, 'nonce')), 'nonce');
+});
+
+test('CSRF tokens belong to one nonce and one secret', () => {
+  const t = csrfToken(secret, 'n1');
+  assert.ok(checkCsrf(secret, 'n1', t));
+  assert.not.ok(checkCsrf(secret, 'n2', t));
+  assert.not.ok(checkCsrf(Buffer.alloc(32, 1), 'n1', t));
+  assert.not.ok(checkCsrf(secret, 'n1', undefined));
+  assert.not.ok(checkCsrf(secret, 'n1', ''));
+  assert.not.ok(checkCsrf(secret, undefined, t));
+});
+
+test('cookies: parsed from the header; set HttpOnly, SameSite=Strict', () => {
+  assert.equal([...parseCookies('a=1; b=x.y=; a=2')], [['a', '1'], ['b', 'x.y=']]);
+  assert.match(cookieHeader('s', 'v', 60), /^s=v; Path=\/; HttpOnly; SameSite=Strict; Max-Age=60$/);
+});
+
+test('the secret is created once per home, 32 bytes, mode 0600', () => {
+  const home = path.join(root, 'secret');
+  rmSync(home, { recursive: true, force: true });
+  mkdirSync(home, { recursive: true });
+  const a = loadSecret(home);
+  const b = loadSecret(home);
+  assert.is(a.length, 32);
+  assert.ok(a.equals(b));
+  assert.is(statSync(path.join(home, 'web-secret')).mode & 0o777, 0o600);
+});
+
+
+test('scrypt: a salted hash verifies the password only; two hashes of one password differ', async () => {
+  const h = await hashPassword('correct horse');
+  assert.match(h, /^scrypt\$16384\$8\$1\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
+  assert.ok(await verifyPassword('correct horse', h));
+  assert.not.ok(await verifyPassword('correct horsE', h));
+  assert.is.not(await hashPassword('correct horse'), h);
+  for (const bad of ['', 'scrypt$1$2', 'bcrypt$1$1$1$AA==$AA==', 'scrypt$0$8$1$AA==$AA==']) assert.not.ok(await verifyPassword('x', bad));
+});
+
+test('roles: admin does everything, user runs and views, viewer views', () => {
+  assert.equal((['admin', 'user', 'viewer'] as const).map((r) => [can(r, 'view'), can(r, 'run'), can(r, 'admin')]), [[true, true, true], [true, true, false], [true, false, false]]);
+  assert.not.ok(can(undefined, 'view'));
+});
+
+function capture(): Output & { out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, line: (t) => void out.push(t), error: (t) => void err.push(t) };
+}
+
+test('qrscu users add|list|passwd|remove; only hashes are stored; a file without users still loads', async () => {
+  const home = path.join(root, 'users');
+  // A database written before users existed.
+  const db0 = await openDatabase({ home });
+  db0.addQrNode({ id: 'pacs', aeTitle: 'PACS', host: '127.0.0.1', port: 104 });
+  await db0.close();
+  assert.not.match(readFileSync(path.join(home, 'qrscu.json'), 'utf8'), /users/);
+  let o = capture();
+  assert.is(await main(['users', 'add', 'ada', '--role', 'admin', '--password', 'secret-password', '--home', home], o), 0, o.err.join('\n'));
+  o = capture();
+  assert.is(await main(['users', 'add', 'bob', '--password', 'short', '--home', home], o), 2);
+  assert.match(o.err.join('\n'), /at least 8 characters/);
+  o = capture();
+  assert.is(await main(['users', 'add', 'ada', '--password', 'another-password', '--home', home], o), 2, o.err.join('\n'));
+  assert.match(o.err.join('\n'), /user "ada" exists already/);
+  o = capture();
+  assert.is(await main(['users', 'list', '--json', '--home', home], o), 0);
+  assert.equal(o.out.map((l) => JSON.parse(l) as { name: string; role: string }).map((u) => [u.name, u.role]), [['ada', 'admin']]);
+  const text = readFileSync(path.join(home, 'qrscu.json'), 'utf8');
+  assert.not.match(text, /secret-password/);
+  assert.match(text, /"passwordHash":"scrypt\$/);
+  o = capture();
+  assert.is(await main(['users', 'passwd', 'ada', '--password', 'new-password-1', '--role', 'user', '--home', home], o), 0, o.err.join('\n'));
+  const db = await openDatabase({ home, readOnly: true });
+  assert.is(db.user('ada')?.role, 'user');
+  assert.ok(await verifyPassword('new-password-1', db.user('ada')!.passwordHash));
+  await db.close();
+  o = capture();
+  assert.is(await main(['users', 'remove', 'ada', '--home', home], o), 0);
+  o = capture();
+  assert.is(await main(['users', 'remove', 'ada', '--home', home], o), 2);
+});
+
+test('the form maps to the CLI parameters, with the CLI messages; query-only; the held box is -dup', () => {
+  const f = (o: Record<string, string>) => new URLSearchParams({ qr_id: 'p', store_id: 's', ...o });
+  assert.throws(() => formParameters(f({})), /At least one modality must be specified/);
+  assert.throws(() => formParameters(f({ ct: 'on', sr: 'on' })), /The sr option can not be combined with any other modalities/);
+  assert.throws(() => formParameters(new URLSearchParams({ ct: 'on' })), /Choose a remote QR node/);
+  const p = formParameters(f({ ct: 'on', mg: 'on', dfrom: '2024-01-01', duntil: '2024-01-31', desc_exclude: 'Head, NECK', dup_ignore: 'on', toshiba: 'on' }));
+  assert.equal(p.groups, ['CT', 'MG']);
+  assert.is(p.dryRun, true);
+  assert.is(p.dateFrom, '2024-01-01');
+  assert.equal(p.selection.descriptionExclude, ['head', 'neck']);
+  assert.is(p.selection.removeDuplicates, true);
+  assert.is(p.selection.flags.toshiba, true);
+  assert.is(formParameters(f({ ct: 'on' })).selection.removeDuplicates, false);
+  assert.is(defaultForm(new Date('2024-03-01T12:00:00')).dfrom, '2024-02-29');
+  assert.is(defaultForm().dup_ignore, 'on');
+});
+
+test('resume moves only what the held index lacks', () => {
+  const held: Record<string, Record<string, Record<string, unknown>>> = { st: { se1: { a: {}, b: {} }, se2: { c: {} } } };
+  const db = { heldStudy: (s: string) => held[s] as never };
+  const moves = [
+    { studyInstanceUid: 'st', seriesInstanceUid: 'se1', level: 'SERIES', expectedInstances: 2, branch: null },
+    { studyInstanceUid: 'st', seriesInstanceUid: 'se2', level: 'SERIES', expectedInstances: 3, branch: null },
+    { studyInstanceUid: 'st', seriesInstanceUid: 'se2', level: 'IMAGE', sopInstanceUid: 'c', expectedInstances: 1, branch: null },
+    { studyInstanceUid: 'st', seriesInstanceUid: 'se2', level: 'IMAGE', sopInstanceUid: 'd', expectedInstances: 1, branch: null },
+    { studyInstanceUid: 'other', seriesInstanceUid: 'x', level: 'SERIES', expectedInstances: null, branch: null },
+  ] as const;
+  assert.equal(missingMoves(db, moves).map((m) => `${m.seriesInstanceUid}/${m.sopInstanceUid ?? ''}`), ['se2/', 'se2/d', 'x/']);
+});
+
+test('HTML is escaped', () => {
+  assert.is(esc(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+});
+
+test('server: pages need a session, POSTs need the token, a locked database is a message, not a crash', async () => {
+  const home = path.join(root, 'server');
+  const db = await openDatabase({ home });
+  db.addUser({ name: 'ada', role: 'admin', passwordHash: await hashPassword('password-1') });
+  await db.close();
+  const web = await startWebServer({ home, port: 0 });
+  try {
+    assert.match(web.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    const r1 = await fetch(`${web.url}/history`, { redirect: 'manual' });
+    assert.is(r1.status, 303);
+    assert.is(r1.headers.get('location'), '/login');
+    assert.is((await fetch(`${web.url}/api/jobs/00000000-0000-0000-0000-000000000000`)).status, 401);
+    // Log in: the login form's token comes with the pre-session cookie.
+    const page = await fetch(`${web.url}/login`);
+    const pre = page.headers.get('set-cookie')!.split(';')[0]!;
+    const token = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
+    const noToken = await fetch(`${web.url}/login`, { method: 'POST', headers: { cookie: pre, 'content-type': 'application/x-www-form-urlencoded' }, body: 'username=ada&password=password-1', redirect: 'manual' });
+    assert.is(noToken.status, 403);
+    const wrong = await fetch(`${web.url}/login`, { method: 'POST', headers: { cookie: pre, 'content-type': 'application/x-www-form-urlencoded' }, body: `_csrf=${encodeURIComponent(token)}&username=ada&password=nope-nope`, redirect: 'manual' });
+    assert.is(wrong.status, 401);
+    const ok = await fetch(`${web.url}/login`, { method: 'POST', headers: { cookie: pre, 'content-type': 'application/x-www-form-urlencoded' }, body: `_csrf=${encodeURIComponent(token)}&username=ada&password=password-1`, redirect: 'manual' });
+    assert.is(ok.status, 303);
+    const session = ok.headers.getSetCookie().find((c) => c.startsWith('qrscu_session='))!.split(';')[0]!;
+    const nodes = await fetch(`${web.url}/nodes`, { headers: { cookie: session } });
+    assert.is(nodes.status, 200);
+    const t2 = /name="_csrf" value="([^"]+)"/.exec(await nodes.text())![1]!;
+    // A cron run holds the lock: the change is refused with a message on the page.
+    const cron = await openDatabase({ home });
+    const locked = await fetch(`${web.url}/nodes`, { method: 'POST', headers: { cookie: session, 'content-type': 'application/x-www-form-urlencoded' }, body: `_csrf=${encodeURIComponent(t2)}&kind=qr&id=p&aeTitle=P&host=127.0.0.1&port=104`, redirect: 'manual' });
+    assert.is(locked.status, 303);
+    assert.match(decodeURIComponent(locked.headers.get('location') ?? ''), /in use by another qrscu run/);
+    // Views still work while it holds the lock (read-only opens).
+    assert.is((await fetch(`${web.url}/history`, { headers: { cookie: session } })).status, 200);
+    await cron.close();
+    const added = await fetch(`${web.url}/nodes`, { method: 'POST', headers: { cookie: session, 'content-type': 'application/x-www-form-urlencoded' }, body: `_csrf=${encodeURIComponent(t2)}&kind=qr&id=p&aeTitle=P&host=127.0.0.1&port=104`, redirect: 'manual' });
+    assert.match(decodeURIComponent(added.headers.get('location') ?? ''), /node p added/);
+    // Idle, the server holds no lock: a cron run can open the database.
+    const again = await openDatabase({ home });
+    assert.is(again.qrNodes().length, 1);
+    await again.close();
+  } finally {
+    await web.close();
+  }
+});
+
+test.run();
