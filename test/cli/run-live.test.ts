@@ -1,10 +1,16 @@
 // Issue 7, proof: the whole run `qrscu <qr> <store> -ct -mg -fl -dx` through the CLI against real
-// Q/R SCPs on loopback — Orthanc and dcmqrscp — each loaded with the same generated dose data set
-// (28 studies: two of every kind). Our store node runs in-process on a free port that both servers
-// know as the move destination QRSCU_STORE. What arrives is compared, SOP Instance UID by SOP
+// Q/R SCPs on loopback — Orthanc, dcmqrscp and PixelMed — each loaded with the same generated dose
+// data set (28 studies: two of every kind). Our store node runs in-process on a free port that every
+// server knows as the move destination QRSCU_STORE. What arrives is compared, SOP Instance UID by SOP
 // Instance UID, with the manifest; a second run moves nothing; -dup moves again; -e and -sd narrow.
 //
 // Orthanc answers every key the rules need: exactly the manifest's expected objects arrive.
+//
+// PixelMed (DicomAndWebStorageServer, libpixelmed-java) answers them too, measured with findscu:
+// ModalitiesInStudy and the Number…Related… counts at study level, SeriesDescription and
+// NumberOfSeriesRelatedInstances at series level, SOPClassUID at image level. So it is held to the
+// manifest, like Orthanc. Its quirks (C-MOVE sends N−1 pending responses; it sends PDUs larger than
+// the max PDU we announce, so the QR node keeps the default 64 KiB) cost nothing here.
 //
 // dcmqrscp answers far fewer keys (real-pacs.md): no ModalitiesInStudy (the engine rebuilds the
 // modalities from the series), no Number…Related… counts, no SOPClassUID at image level, and no
@@ -36,11 +42,13 @@ import type { Output } from '../../src/cli/output.js';
 import { openDatabase } from '../../src/db/index.js';
 import { generateDoseDataset, type DoseKind, type Manifest, type ManifestStudy } from '../../src/pacs/generate.js';
 import { requireProgram } from '../support/live.js';
-import { freePorts, startDcmqrscp, startOrthanc, type OrthancHandle, type PacsHandle } from '../support/pacs.js';
+import { freePorts, havePixelmed, startDcmqrscp, startOrthanc, startPixelmed, type OrthancHandle, type PacsHandle } from '../support/pacs.js';
 
-const test = suite('live: qrscu <qr> <store> against Orthanc and dcmqrscp');
+const test = suite('live: qrscu <qr> <store> against Orthanc, dcmqrscp and PixelMed');
 const HAVE_ORTHANC = requireProgram('Orthanc') !== undefined;
 const HAVE_DCMQRSCP = requireProgram('dcmqrscp') !== undefined && requireProgram('dcmqridx') !== undefined;
+// PixelMed is loaded with dcmtk's storescu and checked with findscu.
+const HAVE_PIXELMED = havePixelmed() && requireProgram('storescu') !== undefined && requireProgram('findscu') !== undefined;
 
 const FROM = '2024-01-01';
 const UNTIL = '2024-01-31';
@@ -50,25 +58,29 @@ let manifest: Manifest;
 let storePort = 0;
 let orthanc: OrthancHandle | undefined;
 let dcmqrscp: PacsHandle | undefined;
+let pixelmed: PacsHandle | undefined;
 let setupError: unknown;
 
 test.before(async () => {
-  if (!HAVE_ORTHANC && !HAVE_DCMQRSCP) return;
+  if (!HAVE_ORTHANC && !HAVE_DCMQRSCP && !HAVE_PIXELMED) return;
   try {
     root = mkdtempSync(path.join(tmpdir(), 'qrscu-run-live-'));
     const data = path.join(root, 'data');
     manifest = await generateDoseDataset({ directory: data, studies: 28, seed: 'run-live', startDate: FROM, days: 28 });
     const files = manifest.studies.flatMap((s) => s.series.flatMap((se) => se.instances.map((i) => path.join(data, i.file))));
     [storePort] = (await freePorts(1)) as [number];
-    const [o, d] = await Promise.allSettled([
+    const [o, d, p] = await Promise.allSettled([
       // Orthanc only serves callers it knows: QRSCU (our calling AE) and the move destination.
       HAVE_ORTHANC ? startOrthanc({ files, aeTitle: 'ORTHANC', modalities: { QRSCU: storePort, QRSCU_STORE: storePort } }) : Promise.resolve(undefined),
       HAVE_DCMQRSCP ? startDcmqrscp({ files, aeTitle: 'DCMQRSCP', moveDestinations: { QRSCU_STORE: storePort } }) : Promise.resolve(undefined),
+      HAVE_PIXELMED ? startPixelmed({ files, aeTitle: 'PIXELMED', moveDestinations: { QRSCU_STORE: storePort }, studies: manifest.studies.length }) : Promise.resolve(undefined),
     ]);
     if (o.status === 'fulfilled') orthanc = o.value;
     if (d.status === 'fulfilled') dcmqrscp = d.value;
+    if (p.status === 'fulfilled') pixelmed = p.value;
     if (o.status === 'rejected') throw o.reason;
     if (d.status === 'rejected') throw d.reason;
+    if (p.status === 'rejected') throw p.reason;
   } catch (e) {
     setupError = e;
   }
@@ -77,6 +89,7 @@ test.before(async () => {
 test.after(async () => {
   await orthanc?.stop();
   await dcmqrscp?.stop();
+  await pixelmed?.stop();
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
@@ -143,6 +156,7 @@ interface Server {
 const SERVERS: readonly Server[] = [
   { name: 'Orthanc', have: HAVE_ORTHANC, handle: () => ready(orthanc), expected: manifestExpected },
   { name: 'dcmqrscp', have: HAVE_DCMQRSCP, handle: () => ready(dcmqrscp), expected: dcmqrscpExpected },
+  { name: 'PixelMed', have: HAVE_PIXELMED, handle: () => ready(pixelmed), expected: manifestExpected },
 ];
 
 function ready<T>(h: T | undefined): T {
@@ -172,6 +186,11 @@ for (const server of SERVERS) {
       const differs = Object.keys(DCMQRSCP_OUTCOME).filter((k) => manifest.studies.some((s) => s.kind === k && manifestExpected(s).sort().join() !== dcmqrscpExpected(s).sort().join()));
       assert.equal(differs, Object.entries(DCMQRSCP_OUTCOME).filter(([, v]) => v !== 'manifest').map(([k]) => k));
       assert.match(first.text, /modalities rebuilt|kept by branch/);
+    }
+    if (server.expected === manifestExpected) {
+      // Every key answered: no modalities rebuilt from the series, the object counts known.
+      assert.not.match(first.text, /modalities rebuilt/);
+      assert.match(first.text, new RegExp(`arrived at store1: ${wanted.length} objects of ${wanted.length} expected`));
     }
     assert.equal(got, wanted);
     assert.match(first.text, new RegExp(`arrived at store1: ${wanted.length} objects`));

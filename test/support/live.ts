@@ -19,6 +19,7 @@ const PACKAGE_OF: Readonly<Record<string, string>> = {
   Orthanc: 'orthanc',
   tshark: 'tshark',
   chromium: 'chromium',
+  java: 'default-jre-headless',
 };
 
 /**

@@ -5,7 +5,7 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -708,6 +708,137 @@ export async function startStorescp(options: { aeTitle?: string; startTimeoutMs?
         resume: () => killGroup(started, 'SIGCONT'),
         stop: () => stopStarted(started),
       };
+    }
+    throw lastError;
+  } catch (e) {
+    if (!keepDirs()) rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+// ---- PixelMed ------------------------------------------------------------------------------------
+
+/** The classpath of PixelMed's DicomAndWebStorageServer (Debian's libpixelmed-java and its dependencies). */
+const PIXELMED_JARS = ['pixelmed', 'hsqldb', 'commons-codec', 'commons-net', 'javax.json', 'slf4j-api', 'slf4j-simple', 'jmdns']
+  .map((j) => `/usr/share/java/${j}.jar`);
+
+/**
+ * Whether PixelMed can run here: `java` on PATH and the jars above. Like requireProgram: outside CI
+ * a missing piece gives false after one "skip:" line on stderr; under CI=true it throws.
+ */
+export function havePixelmed(env: NodeJS.ProcessEnv = process.env): boolean {
+  const missing = [
+    // Not requireProgram('java'): its skip line would name the wrong package.
+    ...((env.PATH ?? '').split(path.delimiter).some((d) => path.isAbsolute(d) && usable(path.join(d, 'java'), constants.X_OK))
+      ? [] : ['java (apt-get install default-jre-headless)']),
+    ...PIXELMED_JARS.filter((j) => !usable(j, constants.R_OK)).map((j) => `${j} (apt-get install libpixelmed-java)`),
+  ];
+  if (missing.length === 0) return true;
+  if (env.CI === 'true') throw new Error(`PixelMed cannot run but CI=true: live tests must run in CI; missing ${missing.join(', ')}`);
+  process.stderr.write(`skip: PixelMed: missing ${missing.join(', ')}\n`);
+  return false;
+}
+
+function usable(file: string, mode: number): boolean {
+  try {
+    accessSync(file, mode);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface PixelmedOptions {
+  /** Part-10 files to load (with dcmtk's storescu, after the server listens). */
+  readonly files: readonly string[];
+  readonly aeTitle?: string;
+  /** Remote AEs, the move destinations: AE title → port on 127.0.0.1. */
+  readonly moveDestinations?: Readonly<Record<string, number>>;
+  /** How many studies a study-level C-FIND must find once loaded (the load is waited for, bounded). */
+  readonly studies: number;
+  readonly startTimeoutMs?: number;
+}
+
+/**
+ * Start PixelMed's DicomAndWebStorageServer with a fresh properties file, database and image folder,
+ * then load `files` with storescu and wait until a study-level C-FIND finds `studies` studies. Its
+ * HSQLDB listens on the fixed port 9001: one instance at a time. Meant for the loopback-only
+ * namespace of the test runner (it tries multicast DNS and LDAP when it starts). Quirks (measured,
+ * see pcap-fixtures/README.md): C-MOVE sends N−1 pending responses; it ignores the max PDU length we
+ * announce (keep ours large); a wrong called AE title is rejected (reason 7).
+ * @throws Error when it cannot run, does not listen in time or the load fails.
+ */
+export async function startPixelmed(options: PixelmedOptions): Promise<PacsHandle> {
+  const java = program('java');
+  const storescu = program('storescu');
+  const findscu = program('findscu');
+  const aeTitle = options.aeTitle ?? 'PIXELMED';
+  checkAeTitle(aeTitle);
+  const remote = Object.entries(options.moveDestinations ?? {});
+  remote.forEach(([ae]) => checkAeTitle(ae));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'qrscu-pixelmed-'));
+  const log = path.join(dir, 'server.log');
+  let lastError: unknown;
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const [port, webPort] = (await freePorts(2)) as [number, number];
+      const run = path.join(dir, `run${attempt}`);
+      mkdirSync(path.join(run, 'images'), { recursive: true });
+      const props = path.join(run, 'server.properties');
+      writeFileSync(props, [
+        '# written by test/support/pacs.ts',
+        `Dicom.ListeningPort=${port}`,
+        `Dicom.CalledAETitle=${aeTitle}`,
+        `Dicom.CallingAETitle=${aeTitle}`,
+        'Dicom.StorageSCUCompressionLevel=0',
+        `Dicom.RemoteAEs=${remote.map(([ae]) => ae).join(' ')}`,
+        ...remote.flatMap(([ae, p]) => [
+          `Dicom.RemoteAEs.${ae}.CalledAETitle=${ae}`,
+          `Dicom.RemoteAEs.${ae}.HostNameOrIPAddress=127.0.0.1`,
+          `Dicom.RemoteAEs.${ae}.Port=${p}`,
+          `Dicom.RemoteAEs.${ae}.QueryModel=STUDYROOT`,
+        ]),
+        `Application.DatabaseFileName=${path.join(run, 'db')}`,
+        `Application.SavedImagesFolderName=${path.join(run, 'images')}`,
+        `WebServer.ListeningPort=${webPort}`,
+        '',
+      ].join('\n'));
+      const started = startProcess(java, ['-cp', PIXELMED_JARS.join(':'), 'com.pixelmed.server.DicomAndWebStorageServer', props], dir, log);
+      try {
+        await waitForTcp(port, options.startTimeoutMs ?? 60_000, () => started.exited);
+      } catch (e) {
+        lastError = new Error(`PixelMed did not start: ${(e as Error).message}\n${tail(readText(log))}`);
+        await stopStarted(started, { removeDir: false });
+        continue;
+      }
+      const handle: PacsHandle = {
+        program: java, port, aeTitle, dir, log, pid: started.child.pid!,
+        readLog: () => readText(log),
+        pause: () => killGroup(started, 'SIGSTOP'),
+        resume: () => killGroup(started, 'SIGCONT'),
+        stop: () => stopStarted(started, { graceMs: 10_000 }),
+      };
+      try {
+        // -R: propose just the files' SOP classes (storescu's default list lacks e.g. the Radiopharmaceutical RDSR).
+        for (let i = 0; i < options.files.length; i += 100) {
+          const r = await runTool(storescu, ['-R', '-aet', 'LOADER', '-aec', aeTitle, '127.0.0.1', String(port), ...options.files.slice(i, i + 100)], 120_000);
+          if (r.code !== 0) throw new Error(`storescu into PixelMed: exit ${r.code}\n${tail(r.output)}`);
+        }
+        // Stored objects are indexed by the time their C-STORE-RSP is sent; wait for them all the same (bounded).
+        const deadline = Date.now() + 60_000;
+        for (;;) {
+          const r = await runTool(findscu, ['-v', '-S', '-aet', 'LOADER', '-aec', aeTitle, '-k', 'QueryRetrieveLevel=STUDY', '-k', 'StudyInstanceUID', '127.0.0.1', String(port)], 30_000);
+          const found = (r.output.match(/Find Response: \d+ \(Pending\)/g) ?? []).length;
+          if (r.code === 0 && found >= options.studies) break;
+          if (Date.now() > deadline) throw new Error(`PixelMed finds ${found} of ${options.studies} studies after loading\n${tail(r.output)}`);
+          await delay(200);
+        }
+      } catch (e) {
+        const text = tail(readText(log));
+        await handle.stop();
+        throw new Error(`PixelMed did not load the files: ${(e as Error).message}\n${text}`);
+      }
+      return handle;
     }
     throw lastError;
   } catch (e) {
