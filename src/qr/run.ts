@@ -140,11 +140,21 @@ async function startOwnStore(store: StoreNodeConfig, onStored: (o: StoredObject)
   }
 }
 
-async function waitForArrivals(server: Server, arrived: () => number, expected: number, graceMs: number): Promise<void> {
+/**
+ * Wait for the objects still on their way after the last C-MOVE response. When every move reported
+ * its sub-operation counts, the PACS has had our C-STORE response for each completed one, so they
+ * have all arrived already: nothing to wait for, and a store association the PACS keeps open for
+ * reuse (Orthanc keeps them 5 s) is not waited for. Without counts (§9 Q12) the end of the PACS's
+ * store associations is the only sign, bounded by `graceMs`. Returns how long closing may wait.
+ */
+async function waitForArrivals(server: Server, arrived: () => number, moves: readonly MoveRecord[], graceMs: number): Promise<number> {
+  const counted = moves.every((m) => m.outcome === 'skipped' || m.completed !== null || m.status === null);
+  const expected = moves.reduce((n, m) => n + (m.completed ?? 0), 0);
   const deadline = performance.now() + graceMs;
-  while (performance.now() < deadline && (arrived() < expected || server.associations() > 0)) {
-    await new Promise((r) => setTimeout(r, 20));
+  while (performance.now() < deadline && (arrived() < expected || (!counted && server.associations() > 0))) {
+    await new Promise((r) => setTimeout(r, 10));
   }
+  return counted ? 200 : 2000;
 }
 
 export async function runQueryRetrieve(p: RunParameters, ctx: RunContext): Promise<RunReport> {
@@ -161,6 +171,7 @@ export async function runQueryRetrieve(p: RunParameters, ctx: RunContext): Promi
   await echoNode('QR', ctx.qr);
   const arrived: StoredObject[] = [];
   let server: Server | undefined;
+  let closeGraceMs = 2000;
   if (ctx.store.own && !p.dryRun) {
     server = await startOwnStore(ctx.store, (o) => { arrived.push(o); ev.stored?.(o); });
     if (server) log('store node %s listening on %s:%d', ctx.store.aeTitle, ctx.store.host, server.port);
@@ -208,8 +219,7 @@ export async function runQueryRetrieve(p: RunParameters, ctx: RunContext): Promi
       });
     }
     await session.close();
-    const completed = moves.reduce((n, m) => n + (m.completed ?? 0), 0);
-    if (server) await waitForArrivals(server, () => arrived.length, completed, ctx.arrivalGraceMs ?? 10_000);
+    if (server) closeGraceMs = await waitForArrivals(server, () => arrived.length, moves, ctx.arrivalGraceMs ?? 10_000);
     const tEnd = performance.now();
 
     const summary = summarise(selection, moves, server ? arrived.length : null, warnings.length);
@@ -222,7 +232,7 @@ export async function runQueryRetrieve(p: RunParameters, ctx: RunContext): Promi
       summary, complete,
     };
   } finally {
-    await server?.close();
+    await server?.close(closeGraceMs);
   }
 }
 
@@ -254,6 +264,7 @@ export async function retrieveSelection(selection: SelectionResult, ctx: Omit<Ru
   await echoNode('QR', ctx.qr);
   const arrived: StoredObject[] = [];
   const server = ctx.store.own ? await startOwnStore(ctx.store, (o) => { arrived.push(o); ev.stored?.(o); }) : undefined;
+  let closeGraceMs = 2000;
   try {
     if (!server) await echoNode('store', ctx.store);
     let moves: MoveRecord[] = [];
@@ -273,14 +284,13 @@ export async function retrieveSelection(selection: SelectionResult, ctx: Omit<Ru
         await pool.close();
       }
     }
-    const completed = moves.reduce((n, m) => n + (m.completed ?? 0), 0);
-    if (server) await waitForArrivals(server, () => arrived.length, completed, ctx.arrivalGraceMs ?? 10_000);
+    if (server) closeGraceMs = await waitForArrivals(server, () => arrived.length, moves, ctx.arrivalGraceMs ?? 10_000);
     const summary = summarise(selection, moves, server ? arrived.length : null, warnings.length);
     const complete = isComplete(summary);
     ev.stage?.('done', complete ? 'complete' : 'incomplete');
     return { moves, arrived, warnings, summary, complete, elapsedMs: performance.now() - t0 };
   } finally {
-    await server?.close();
+    await server?.close(closeGraceMs);
   }
 }
 
