@@ -219,6 +219,12 @@ export async function main(argv: string[], out: Output = createOutput()): Promis
       throw err ?? new ConfigError(ErrorCode.Usage, msg);
     });
   try {
+    // yargs renders a subcommand's whole help before running its handler, in case the handler fails
+    // and wants it shown (~50 ms of string-width per `qrscu echo`). Our .fail() throws and prints its
+    // own message, so that text is never shown: skip rendering it.
+    const usage = (parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } })
+      .getInternalMethods?.().getUsageInstance?.();
+    if (usage?.cacheHelpMessage) usage.cacheHelpMessage = () => undefined;
     await parser.parseAsync();
   } catch (e) {
     recording?.stop();
