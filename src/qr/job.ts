@@ -144,13 +144,7 @@ export async function runQueryJob(o: QueryJobOptions): Promise<QueryJobResult> {
       qr: qrConfig(qr), store: storeConfig(store), rules: o.rules, held: db,
       ...(o.now ? { now: o.now } : {}),
       ...(o.arrivalGraceMs !== undefined ? { arrivalGraceMs: o.arrivalGraceMs } : {}),
-      events: {
-        ...ev,
-        stage: (s, d) => { log.info(`${s}: ${d}`); ev.stage?.(s, d); },
-        warning: (m) => { log.warn(m); ev.warning?.(m); },
-        moveDone: (r, i, n) => { logMove(log, r, i, n); ev.moveDone?.(r, i, n); },
-        stored: (obj) => { ev.stored?.(obj); held.stored(obj); },
-      },
+      events: jobEvents(ev, log, held),
     });
     db.finishQuery(q.id, report.complete ? 'complete' : 'failed', {
       selection: report.selection,
@@ -169,6 +163,17 @@ export async function runQueryJob(o: QueryJobOptions): Promise<QueryJobResult> {
     log.warn(`run failed: ${(e as Error).message}`);
     throw e;
   }
+}
+
+/** The caller's events, with every stage, warning and move also logged and every arrival indexed. */
+function jobEvents(ev: RunEvents, log: RunLog, held: ReturnType<typeof heldRecorder>): RunEvents {
+  return {
+    ...ev,
+    stage: (s, d) => { log.info(`${s}: ${d}`); ev.stage?.(s, d); },
+    warning: (m) => { log.warn(m); ev.warning?.(m); },
+    moveDone: (r, i, n) => { logMove(log, r, i, n); ev.moveDone?.(r, i, n); },
+    stored: (obj) => { ev.stored?.(obj); held.stored(obj); },
+  };
 }
 
 function logMove(log: RunLog, r: MoveRecord, i: number, n: number): void {
@@ -234,13 +239,7 @@ export async function runRetrieveJob(o: RetrieveJobOptions): Promise<RetrieveJob
     const report = await retrieveSelection(selection, {
       qr: qrConfig(qr), store: storeConfig(store),
       ...(o.arrivalGraceMs !== undefined ? { arrivalGraceMs: o.arrivalGraceMs } : {}),
-      events: {
-        ...ev,
-        stage: (s, d) => { log.info(`${s}: ${d}`); ev.stage?.(s, d); },
-        warning: (m) => { log.warn(m); ev.warning?.(m); },
-        moveDone: (r, i, n) => { logMove(log, r, i, n); ev.moveDone?.(r, i, n); },
-        stored: (obj) => { ev.stored?.(obj); held.stored(obj); },
-      },
+      events: jobEvents(ev, log, held),
     });
     const summary: RunSummary = report.summary;
     db.finishQuery(q.id, report.complete ? 'complete' : 'failed', {

@@ -5,7 +5,7 @@
 import createDebug from 'debug';
 import { AssociationError, ErrorCode, isDicomError } from '../errors.js';
 import { connect } from '../net/client.js';
-import { createPool } from '../net/pool.js';
+import { createPool, type Pool } from '../net/pool.js';
 import type { Server } from '../net/server.js';
 import { formatStatus, statusClass } from '../net/status.js';
 import { startStoreScp, type StoredObject } from '../net/store-scp.js';
@@ -157,6 +157,21 @@ async function waitForArrivals(server: Server, arrived: () => number, moves: rea
   return counted ? 200 : 2000;
 }
 
+/** The retrieve stage: every planned move over `pool`, with the run's events. */
+async function makeMoves(planned: readonly PlannedMove[], ctx: Pick<RunContext, 'qr' | 'store' | 'events'>, pool: Pool, warn: (m: string) => void): Promise<MoveRecord[]> {
+  if (planned.length === 0) return [];
+  const ev = ctx.events ?? {};
+  ev.stage?.('retrieve', `${planned.length} C-MOVEs to ${ctx.store.aeTitle}`);
+  return retrieve(planned, {
+    node: ctx.qr, destination: ctx.store.aeTitle, pool,
+    events: {
+      warning: warn,
+      moveStarted: (m, i) => ev.moveStarted?.(m, i, planned.length),
+      moveDone: (r, i) => ev.moveDone?.(r, i, planned.length),
+    },
+  });
+}
+
 export async function runQueryRetrieve(p: RunParameters, ctx: RunContext): Promise<RunReport> {
   const ev = ctx.events ?? {};
   const now = ctx.now ?? new Date();
@@ -206,18 +221,7 @@ export async function runQueryRetrieve(p: RunParameters, ctx: RunContext): Promi
     const tQuery = performance.now();
 
     // Retrieve, reusing the query associations.
-    let moves: MoveRecord[] = [];
-    if (!p.dryRun && selection.moves.length > 0) {
-      ev.stage?.('retrieve', `${selection.moves.length} C-MOVEs to ${ctx.store.aeTitle}`);
-      moves = await retrieve(selection.moves, {
-        node: ctx.qr, destination: ctx.store.aeTitle, pool,
-        events: {
-          warning: warn,
-          moveStarted: (m, i) => ev.moveStarted?.(m, i, selection.moves.length),
-          moveDone: (r, i) => ev.moveDone?.(r, i, selection.moves.length),
-        },
-      });
-    }
+    const moves = p.dryRun ? [] : await makeMoves(selection.moves, ctx, pool, warn);
     await session.close();
     if (server) closeGraceMs = await waitForArrivals(server, () => arrived.length, moves, ctx.arrivalGraceMs ?? 10_000);
     const tEnd = performance.now();
@@ -267,22 +271,12 @@ export async function retrieveSelection(selection: SelectionResult, ctx: Omit<Ru
   let closeGraceMs = 2000;
   try {
     if (!server) await echoNode('store', ctx.store);
-    let moves: MoveRecord[] = [];
-    if (selection.moves.length > 0) {
-      ev.stage?.('retrieve', `${selection.moves.length} C-MOVEs to ${ctx.store.aeTitle}`);
-      const pool = createPool(clientOptionsFor(ctx.qr), ctx.qr.maxAssociations);
-      try {
-        moves = await retrieve(selection.moves, {
-          node: ctx.qr, destination: ctx.store.aeTitle, pool,
-          events: {
-            warning: warn,
-            moveStarted: (m, i) => ev.moveStarted?.(m, i, selection.moves.length),
-            moveDone: (r, i) => ev.moveDone?.(r, i, selection.moves.length),
-          },
-        });
-      } finally {
-        await pool.close();
-      }
+    const pool = createPool(clientOptionsFor(ctx.qr), ctx.qr.maxAssociations);
+    let moves: MoveRecord[];
+    try {
+      moves = await makeMoves(selection.moves, ctx, pool, warn);
+    } finally {
+      await pool.close();
     }
     if (server) closeGraceMs = await waitForArrivals(server, () => arrived.length, moves, ctx.arrivalGraceMs ?? 10_000);
     const summary = summarise(selection, moves, server ? arrived.length : null, warnings.length);
