@@ -25,7 +25,7 @@ function newest(dir: string, depth = 0): number {
 test('npx qrscu demo: exit 0, every expected object arrived, nothing fetched twice', () => {
   // CI builds dist/ with `npm ci`; a developer's stale build is rebuilt rather than tested.
   if (!existsSync(BIN) || statSync(BIN).mtimeMs < newest(path.join(ROOT, 'src'))) {
-    const built = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    const built = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
     assert.is(built.status, 0, `build failed: ${built.stdout}${built.stderr}`);
   }
   const r = spawnSync('npx', ['--no-install', 'qrscu', 'demo'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, QRSCU_HOME: '/nonexistent-demo-must-not-touch' } });
