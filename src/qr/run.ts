@@ -154,7 +154,7 @@ async function waitForArrivals(server: Server, arrived: () => number, moves: rea
   while (performance.now() < deadline && (arrived() < expected || (!counted && server.associations() > 0))) {
     await new Promise((r) => setTimeout(r, 10));
   }
-  return counted ? 200 : 2000;
+  return counted ? 20 : 2000;
 }
 
 /** The retrieve stage: every planned move over `pool`, with the run's events. */
