@@ -157,6 +157,22 @@ async function waitForArrivals(server: Server, arrived: () => number, moves: rea
   return counted ? 20 : 2000;
 }
 
+/**
+ * Echo both nodes first (behaviour reference §1 step 8). With `retrieve`, our own store node is
+ * started for the run when it is not running (then it needs no echo), else the store node is echoed.
+ */
+async function readyNodes(ctx: Pick<RunContext, 'qr' | 'store' | 'events'>, retrieve: boolean): Promise<{ server: Server | undefined; arrived: StoredObject[] }> {
+  const ev = ctx.events ?? {};
+  ev.stage?.('echo', `C-ECHO ${ctx.qr.aeTitle}@${ctx.qr.host}:${ctx.qr.port} and ${ctx.store.aeTitle}@${ctx.store.host}:${ctx.store.port}`);
+  await echoNode('QR', ctx.qr);
+  const arrived: StoredObject[] = [];
+  if (!retrieve) return { server: undefined, arrived };
+  const server = ctx.store.own ? await startOwnStore(ctx.store, (o) => { arrived.push(o); ev.stored?.(o); }) : undefined;
+  if (server) log('store node %s listening on %s:%d', ctx.store.aeTitle, ctx.store.host, server.port);
+  else await echoNode('store', ctx.store);
+  return { server, arrived };
+}
+
 /** The retrieve stage: every planned move over `pool`, with the run's events. */
 async function makeMoves(planned: readonly PlannedMove[], ctx: Pick<RunContext, 'qr' | 'store' | 'events'>, pool: Pool, warn: (m: string) => void): Promise<MoveRecord[]> {
   if (planned.length === 0) return [];
@@ -181,18 +197,9 @@ export async function runQueryRetrieve(p: RunParameters, ctx: RunContext): Promi
   const { studyDate, studyTime } = dateKeys(p, now);
   const codes = studyQueryCodes(ctx.rules, p.groups);
 
-  // Echo both nodes first (§1 step 8); our own store node is started for the run when it is not running.
-  ev.stage?.('echo', `C-ECHO ${ctx.qr.aeTitle}@${ctx.qr.host}:${ctx.qr.port} and ${ctx.store.aeTitle}@${ctx.store.host}:${ctx.store.port}`);
-  await echoNode('QR', ctx.qr);
-  const arrived: StoredObject[] = [];
-  let server: Server | undefined;
+  const { server, arrived } = await readyNodes(ctx, !p.dryRun);
   let closeGraceMs = 2000;
-  if (ctx.store.own && !p.dryRun) {
-    server = await startOwnStore(ctx.store, (o) => { arrived.push(o); ev.stored?.(o); });
-    if (server) log('store node %s listening on %s:%d', ctx.store.aeTitle, ctx.store.host, server.port);
-  }
   try {
-    if (!server && !p.dryRun) await echoNode('store', ctx.store);
     const tEcho = performance.now();
 
     // Query and select.
@@ -264,13 +271,9 @@ export async function retrieveSelection(selection: SelectionResult, ctx: Omit<Ru
   const warnings: string[] = [];
   const warn = (m: string) => { warnings.push(m); ev.warning?.(m); };
   const t0 = performance.now();
-  ev.stage?.('echo', `C-ECHO ${ctx.qr.aeTitle}@${ctx.qr.host}:${ctx.qr.port} and ${ctx.store.aeTitle}@${ctx.store.host}:${ctx.store.port}`);
-  await echoNode('QR', ctx.qr);
-  const arrived: StoredObject[] = [];
-  const server = ctx.store.own ? await startOwnStore(ctx.store, (o) => { arrived.push(o); ev.stored?.(o); }) : undefined;
+  const { server, arrived } = await readyNodes(ctx, true);
   let closeGraceMs = 2000;
   try {
-    if (!server) await echoNode('store', ctx.store);
     const pool = createPool(clientOptionsFor(ctx.qr), ctx.qr.maxAssociations);
     let moves: MoveRecord[];
     try {
