@@ -12,6 +12,7 @@ import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { dumpBuilder, peerOptions, type DumpArgs, type PeerArgs } from './options.js';
 import { createOutput, type Output } from './output.js';
 import { normaliseOpenRemFlags, runBuilder } from './run-options.js';
+import { packageVersion } from './version.js';
 import type { RunCommandArgs } from './commands/run.js';
 import type { RulesTestArgs } from './commands/rules.js';
 import type { DemoArgs } from './commands/demo.js';
@@ -211,7 +212,7 @@ export async function main(argv: string[], out: Output = createOutput()): Promis
     .recommendCommands()
     .help()
     .alias('h', 'help')
-    .version()
+    .version(packageVersion())
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg, err) => {

@@ -2,7 +2,7 @@
 // exactly what yargs prints, and only when it certainly matches: one argument --help/-h, an English
 // locale, a cached width, and a stamp equal to the compiled CLI modules.
 
-import { mkdtempSync, rmSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,6 +64,12 @@ test('anything else goes to yargs: other arguments, other locales, other widths,
   assert.ok(cachedRootHelp(['--help'], { LANG: 'C.UTF-8' }, undefined, dir));
   assert.is(cachedRootHelp(['--help'], EN, 90, dir), undefined);
   assert.is(cachedRootHelp(['--help'], { ...EN, QRSCU_HELP_CACHE: '0' }, undefined, dir), undefined);
+  // Every module's bytes count: an edit that keeps the size is seen.
+  const main = readFileSync(path.join(dir, 'main.ts'), 'utf8');
+  writeFileSync(path.join(dir, 'main.ts'), main.replace("scriptName('qrscu')", "scriptName('qrscv')"));
+  assert.is(cachedRootHelp(['--help'], EN, undefined, dir), undefined, 'an edit of main that keeps its size invalidates the cache');
+  writeFileSync(path.join(dir, 'main.ts'), main);
+  assert.ok(cachedRootHelp(['--help'], EN, undefined, dir), 'and undoing it makes the cache valid again');
   writeFileSync(path.join(dir, 'options.ts'), '// changed\n', { flag: 'a' });
   assert.is(cachedRootHelp(['--help'], EN, undefined, dir), undefined, 'a changed module invalidates the cache');
   assert.is(cachedRootHelp(['--help'], EN, undefined, path.join(dir, 'missing')), undefined);
