@@ -10,60 +10,18 @@
 //   the same store SCP, by a bare client process. Connect to the last release and the last object on
 //   disk; the best P of 4 and 8 each run. What the server needs to answer these requests.
 // Every time is a child process's wall clock (qrscu: process start to exit, so it includes Node's
-// start-up, the database and the echo of both nodes; the floor child: connect to done).
-//
-// Child mode (plain JavaScript from bench/results/.qrscu): `retrieve.js --child floor <json>`.
+// start-up, the database and the echo of both nodes). The floor (floor.ts, bundled into one file like
+// the qrscu executable) is timed twice: on its own clock from its first connect to done, and as a
+// process from spawn to exit like qrscu.
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { argValue, build, du, fresh, loadAverage, log, median, RESULTS, ratio, runProcess, table, writeJson } from './support.js';
+import { argValue, build, du, floorBundle, fresh, loadAverage, log, median, RESULTS, ratio, runProcess, table, writeJson } from './support.js';
 import type { BenchOrthanc } from './orthanc.js';
+import type { FloorArgs, FloorResult, RecordedRequest } from './floor.js';
 
 const WORK = path.join(RESULTS, '.work');
 const GROUP_FLAGS = ['-ct', '-mg', '-fl', '-dx'];
-
-interface RecordedRequest { readonly kind: 'find' | 'move'; readonly identifier: unknown }
-interface FloorArgs { port: number; storePort: number; storeDir: string; requests: string; parallel: number }
-interface FloorResult { ms: number; finds: number; moves: number; completed: number; arrived: number }
-
-// ---- child: the floor replay -------------------------------------------------------------------------
-
-async function floorChild(a: FloorArgs): Promise<FloorResult> {
-  const { connect } = await import('../src/net/client.js');
-  const { startStoreScp } = await import('../src/net/store-scp.js');
-  const { datasetFromJson } = await import('../src/dicom/index.js');
-  const requests = (JSON.parse(readFileSync(a.requests, 'utf8')) as RecordedRequest[]).map((r) => ({ kind: r.kind, identifier: datasetFromJson(r.identifier as never) }));
-  let arrived = 0;
-  const server = await startStoreScp({ aeTitle: 'QRSCU_STORE', host: '127.0.0.1', port: a.storePort, directory: a.storeDir, onStored: () => { arrived++; } });
-  try {
-    const t0 = performance.now();
-    const options = { host: '127.0.0.1', port: a.port, callingAeTitle: 'QRSCU', calledAeTitle: 'ORTHANC', dimseTimeoutMs: 120_000 };
-    const clients = await Promise.all(Array.from({ length: a.parallel }, () => connect(options)));
-    let next = 0;
-    let completed = 0;
-    let finds = 0;
-    let moves = 0;
-    await Promise.all(clients.map(async (c) => {
-      while (next < requests.length) {
-        const r = requests[next++]!;
-        if (r.kind === 'find') {
-          finds++;
-          for await (const m of c.find(r.identifier)) void m;
-        } else {
-          moves++;
-          const res = await c.move(r.identifier, { destination: 'QRSCU_STORE' });
-          completed += res.subOperations.completed ?? 0;
-        }
-      }
-      await c.release();
-    }));
-    const deadline = performance.now() + 30_000;
-    while ((arrived < completed || server.associations() > 0) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 2));
-    return { ms: performance.now() - t0, finds, moves, completed, arrived };
-  } finally {
-    await server.close();
-  }
-}
 
 // ---- bench side --------------------------------------------------------------------------------------
 
@@ -165,14 +123,14 @@ async function runDcmtkScript(o: BenchOrthanc, requestsFile: string): Promise<Pe
   }
 }
 
-export interface PeerRun { readonly ms: number; readonly pipelineMs?: number; readonly objects: number; readonly bytes: number; readonly cpuMs?: number; readonly maxRssKb?: number; readonly detail?: string }
+export interface PeerRun { readonly ms: number; readonly pipelineMs?: number; readonly processMs?: number; readonly objects: number; readonly bytes: number; readonly cpuMs?: number; readonly maxRssKb?: number; readonly detail?: string }
 export interface ScaleResult {
   readonly studies: number;
   readonly objectsInPacs: number;
   readonly requests: { finds: number; moves: number };
   readonly load: number;
   readonly runs: { qrscu: PeerRun[]; openrem: PeerRun[]; floor: PeerRun[]; dcmtk: PeerRun[] };
-  readonly median: { qrscu: number; openrem: number; floor: number; dcmtk: number };
+  readonly median: { qrscu: number; openrem: number; floor: number; floorProcess: number; dcmtk: number };
 }
 
 async function runQrscu(o: BenchOrthanc, bin: string, maxAssociations: number, tag: string, profile = false): Promise<PeerRun> {
@@ -189,16 +147,16 @@ async function runQrscu(o: BenchOrthanc, bin: string, maxAssociations: number, t
   return { ms: r.wallMs, ...(pipelineMs !== undefined ? { pipelineMs } : {}), objects: got.files, bytes: got.bytes, ...(r.cpuMs !== undefined ? { cpuMs: r.cpuMs, maxRssKb: r.maxRssKb! } : {}) };
 }
 
-async function runFloor(o: BenchOrthanc, benchDir: string, requests: string): Promise<PeerRun> {
+async function runFloor(o: BenchOrthanc, floorJs: string, requests: string): Promise<PeerRun> {
   let best: PeerRun | undefined;
   for (const parallel of [4, 8]) {
     const storeDir = fresh(path.join(WORK, 'floor-store'));
     const args: FloorArgs = { port: o.orthanc.port, storePort: o.ports.qrscuStore, storeDir, requests, parallel };
-    const r = await runProcess(process.execPath, [path.join(benchDir, 'retrieve.js'), '--child', 'floor', JSON.stringify(args)], { timeoutMs: 900_000, timed: true });
+    const r = await runProcess(process.execPath, [floorJs, JSON.stringify(args)], { timeoutMs: 900_000, timed: true });
     if (r.code !== 0) throw new Error(`floor child exited ${r.code}: ${r.stderr.slice(-2000)}`);
     const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as FloorResult;
     const got = du(storeDir);
-    const run: PeerRun = { ms: res.ms, objects: got.files, bytes: got.bytes, cpuMs: r.cpuMs!, maxRssKb: r.maxRssKb!, detail: `P=${parallel}` };
+    const run: PeerRun = { ms: res.ms, processMs: r.wallMs, objects: got.files, bytes: got.bytes, cpuMs: r.cpuMs!, maxRssKb: r.maxRssKb!, detail: `P=${parallel}` };
     if (!best || run.ms < best.ms) best = run;
   }
   return best!;
@@ -206,7 +164,8 @@ async function runFloor(o: BenchOrthanc, benchDir: string, requests: string): Pr
 
 export async function runRetrieveScale(o: BenchOrthanc, studies: number, runs: number, options: { profile?: boolean; dcmtkUpTo?: number } = {}): Promise<ScaleResult> {
   await o.growTo(studies);
-  const { bin, bench } = build();
+  const { bin } = build();
+  const floorJs = await floorBundle();
   mkdirSync(WORK, { recursive: true });
   const requestsFile = path.join(WORK, `requests-${studies}.json`);
   const requests = await recordRequests(o, requestsFile);
@@ -220,26 +179,28 @@ export async function runRetrieveScale(o: BenchOrthanc, studies: number, runs: n
       log(`retrieve ${studies} run ${i + 1}/${runs}: dcmtk script ${res.dcmtk[i]!.ms.toFixed(0)} ms (${res.dcmtk[i]!.detail}), objects ${res.dcmtk[i]!.objects}`);
     }
     res.qrscu.push(await runQrscu(o, bin, 4, `q${studies}`, options.profile && i === 0));
-    res.floor.push(await runFloor(o, bench, requestsFile));
+    res.floor.push(await runFloor(o, floorJs, requestsFile));
     res.openrem.push(await runQrscu(o, bin, 1, `o${studies}`));
-    log(`retrieve ${studies} run ${i + 1}/${runs}: qrscu ${res.qrscu[i]!.ms.toFixed(0)} ms, floor ${res.floor[i]!.ms.toFixed(0)} ms (${res.floor[i]!.detail}), OpenREM-style ${res.openrem[i]!.ms.toFixed(0)} ms; objects ${res.qrscu[i]!.objects}/${res.floor[i]!.objects}/${res.openrem[i]!.objects}; load ${loadAverage()}`);
+    log(`retrieve ${studies} run ${i + 1}/${runs}: qrscu ${res.qrscu[i]!.ms.toFixed(0)} ms, floor ${res.floor[i]!.ms.toFixed(0)} ms (${res.floor[i]!.detail}; process ${res.floor[i]!.processMs?.toFixed(0)} ms), OpenREM-style ${res.openrem[i]!.ms.toFixed(0)} ms; objects ${res.qrscu[i]!.objects}/${res.floor[i]!.objects}/${res.openrem[i]!.objects}; load ${loadAverage()}`);
   }
   const m = (xs: PeerRun[]) => median(xs.map((x) => x.ms));
-  return { studies, objectsInPacs: o.objects, requests, load, runs: res, median: { qrscu: m(res.qrscu), openrem: m(res.openrem), floor: m(res.floor), dcmtk: res.dcmtk.length ? m(res.dcmtk) : NaN } };
+  return { studies, objectsInPacs: o.objects, requests, load, runs: res, median: { qrscu: m(res.qrscu), openrem: m(res.openrem), floor: m(res.floor), floorProcess: median(res.floor.map((x) => x.processMs ?? NaN)), dcmtk: res.dcmtk.length ? m(res.dcmtk) : NaN } };
 }
 
 export function formatRetrieve(scales: readonly ScaleResult[]): string {
   const main = scales.map((s) => {
     const q = s.median.qrscu;
+    const pipeline = median(s.runs.qrscu.map((r) => r.pipelineMs ?? NaN));
     return [`${s.studies} (${s.runs.qrscu[0]!.objects} objects, ${s.requests.finds} finds, ${s.requests.moves} moves)`,
-      q / 1000, median(s.runs.qrscu.map((r) => r.pipelineMs ?? NaN)) / 1000, s.runs.dcmtk.length ? s.median.dcmtk / 1000 : '—', s.median.openrem / 1000, s.median.floor / 1000, s.runs.dcmtk.length ? ratio(s.median.dcmtk, q) : '—', ratio(s.median.openrem, q), ratio(q, s.median.floor), ratio(median(s.runs.qrscu.map((r) => r.pipelineMs ?? NaN)), s.median.floor),
+      q / 1000, pipeline / 1000, s.runs.dcmtk.length ? s.median.dcmtk / 1000 : '—', s.median.openrem / 1000, s.median.floor / 1000, s.median.floorProcess / 1000,
+      s.runs.dcmtk.length ? ratio(s.median.dcmtk, q) : '—', ratio(s.median.openrem, q), ratio(q, s.median.floorProcess), ratio(q, s.median.floor), ratio(pipeline, s.median.floor),
       `${(median(s.runs.qrscu.map((r) => r.cpuMs ?? 0)) / 1000).toFixed(2)} / ${(median(s.runs.qrscu.map((r) => r.maxRssKb ?? 0)) / 1024).toFixed(0)}`, s.load];
   });
   const first = scales[0];
   const scale = first ? scales.map((s) => [s.studies, `${(s.studies / first.studies).toFixed(1)}×`, `${(s.median.qrscu / first.median.qrscu).toFixed(2)}×`, `${(s.median.openrem / first.median.openrem).toFixed(2)}×`, `${(s.median.floor / first.median.floor).toFixed(2)}×`,
     (s.median.qrscu / s.studies).toFixed(2), (s.median.floor / s.studies).toFixed(2)]) : [];
   return [
-    table(['studies', 'qrscu s (process)', 'qrscu query+retrieve s', 'OpenREM-style dcmtk script s', 'OpenREM-style qrscu (1 assoc) s', 'floor s', 'dcmtk script ÷ qrscu', 'qrscu 1 assoc ÷ qrscu', 'qrscu ÷ floor (process)', 'qrscu ÷ floor (query+retrieve)', 'qrscu CPU s / RSS MB', 'load'], main),
+    table(['studies', 'qrscu s (process)', 'qrscu query+retrieve s', 'OpenREM-style dcmtk script s', 'OpenREM-style qrscu (1 assoc) s', 'floor s (replay)', 'floor s (process)', 'dcmtk script ÷ qrscu', 'qrscu 1 assoc ÷ qrscu', 'qrscu ÷ floor (process ÷ process)', 'qrscu ÷ floor (process ÷ replay)', 'qrscu ÷ floor (query+retrieve ÷ replay)', 'qrscu CPU s / RSS MB', 'load'], main),
     '',
     table(['studies', 'studies ×', 'qrscu time ×', 'OpenREM-style time ×', 'floor time ×', 'qrscu ms/study', 'floor ms/study'], scale),
   ].join('\n');
@@ -254,11 +215,7 @@ export async function runRetrieveBench(o: BenchOrthanc, options: { scales: reado
 // ---- entry -------------------------------------------------------------------------------------------
 
 const isMain = process.argv[1] !== undefined && /retrieve\.(ts|js)$/.test(process.argv[1]);
-if (isMain && process.argv[2] === '--child') {
-  const r = await floorChild(JSON.parse(process.argv[4]!) as FloorArgs);
-  process.stdout.write(`${JSON.stringify(r)}\n`);
-  process.exit(0);
-} else if (isMain) {
+if (isMain) {
   const { reexecInNamespace } = await import('./support.js');
   const code = reexecInNamespace();
   if (code !== undefined) process.exit(code);

@@ -29,8 +29,9 @@ export function loadAverage(): number {
 
 /**
  * Compile src/ and bench/ with `tsc --noCheck` into bench/results/.qrscu/ (the tsx loader would add
- * ~0.5 s of start-up and ~45 MB to every child). native/ is linked next to it so the TCP_QUICKACK
- * addon is found at the same relative path as from dist/; the built-in rules/ are found by walking up.
+ * ~0.5 s of start-up and ~45 MB to every child), then bundle the CLI as `npm run build` does. native/
+ * is linked next to it so the TCP_QUICKACK addon is found at the same relative path as from dist/; the
+ * built-in rules/ and package.json are found by walking up.
  */
 const built = new Set<string>();
 export function build(dir = BUILD): { bin: string; bench: string; cli: string } {
@@ -49,11 +50,29 @@ export function build(dir = BUILD): { bin: string; bench: string; cli: string } 
   if (!existsSync(out.bin)) throw new Error(`tsc did not emit qrscu: ${r.error?.message ?? ''}${r.stdout}${r.stderr}`);
   const native = path.join(BUILD, 'native');
   if (!existsSync(native)) symlinkSync(path.join(ROOT, 'native'), native);
-  // The root --help cache, as `npm run build` writes it into dist/cli (scripts/gen-help.mjs).
+  // The CLI bundled and the root --help cache, as `npm run build` does it in dist/cli.
+  const u = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'bundle.mjs'), out.cli], { encoding: 'utf8', timeout: 120_000 });
+  if (u.status !== 0) throw new Error(`bundle failed: ${u.stdout}${u.stderr}`);
   const g = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'gen-help.mjs'), out.cli], { encoding: 'utf8', timeout: 60_000 });
   if (g.status !== 0) throw new Error(`gen-help failed: ${g.stdout}${g.stderr}`);
   built.add(dir);
   return out;
+}
+
+/**
+ * The floor replay (floor.ts) as one file, bundled like the qrscu executable: the fastest start a
+ * Node client of ours can have. Written into BUILD/bench/floor/ so the TCP_QUICKACK addon's path
+ * (`../../native/…` from the module) resolves as it does from dist/cli.
+ */
+export async function floorBundle(dir = BUILD): Promise<string> {
+  const { bench } = build(dir);
+  const outfile = path.join(bench, 'floor', 'floor.js');
+  const { build: esbuild } = await import('esbuild');
+  await esbuild({
+    entryPoints: [path.join(bench, 'floor.js')], outfile, bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning',
+    banner: { js: "import { createRequire as qrscuCreateRequire } from 'node:module'; const require = qrscuCreateRequire(import.meta.url);" },
+  });
+  return outfile;
 }
 
 // ---- the namespace --------------------------------------------------------------------------------
