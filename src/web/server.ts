@@ -16,6 +16,7 @@ import { groupSelectionProblem } from '../rules/index.js';
 import { APP_JS, STYLE_CSS } from './assets.js';
 import { can, checkCsrf, cookieHeader, createSession, csrfToken, loadSecret, newNonce, parseCookies, PRE_COOKIE, readSession, SESSION_COOKIE, SESSION_MS, signValue, verifyValue, type Permission } from './auth.js';
 import * as pages from './pages.js';
+import { createLoginThrottle, type ThrottleOptions } from './throttle.js';
 
 const log = createDebug('qrscu:web');
 
@@ -31,6 +32,8 @@ export interface WebServerOptions {
   /** Echo timeout of the node status table (ms, default 3000). */
   readonly echoTimeoutMs?: number;
   readonly onWarning?: (message: string) => void;
+  /** Failed-login limits (per user name and per client address); the clock for tests. */
+  readonly loginThrottle?: ThrottleOptions & { readonly now?: () => number };
 }
 
 export interface WebServer {
@@ -88,6 +91,8 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   const submitted = new Map<string, Record<string, string>>();
   let jobDb: Database | undefined;
   let running: Promise<void> | undefined;
+  const throttle = createLoginThrottle(o.loginThrottle);
+  const clock = o.loginThrottle?.now ?? Date.now;
 
   // A writable open marks records of runs that died (a server killed mid-job) as interrupted.
   try {
@@ -225,13 +230,22 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   route('POST', /^\/login$/, 'none', async (r) => {
     const f = r.form;
     const name = f.get('username') ?? '';
+    const keys = [`user:${name.toLowerCase()}`, `address:${r.req.socket.remoteAddress ?? '?'}`];
+    const wait = throttle.retryAfterS(keys, clock());
+    if (wait > 0) {
+      log('login of %s from %s refused: %d failures, locked for %d s', name, r.req.socket.remoteAddress, wait);
+      send(r, 429, layout(r, 'Log in', pages.loginPage(r.csrf, `Too many failed logins for this user or from this address: try again in ${Math.ceil(wait / 60)} minute${wait > 60 ? 's' : ''}.`)), { 'retry-after': String(wait) });
+      return;
+    }
     const user = await read((db) => db.user(name));
     // A missing user costs a hash too, so the answer time does not tell which names exist.
     const ok = user ? await verifyPassword(f.get('password') ?? '', user.passwordHash) : (await verifyPassword('x', await hashPassword('y')), false);
     if (!ok) {
+      throttle.failed(keys, clock());
       send(r, 401, layout(r, 'Log in', pages.loginPage(r.csrf, 'Wrong user name or password.')));
       return;
     }
+    throttle.succeeded(keys);
     const { cookie } = createSession(secret, name);
     redirect(r, '/', { 'set-cookie': [cookieHeader(SESSION_COOKIE, cookie, SESSION_MS / 1000), cookieHeader(PRE_COOKIE, '', 0)] });
   });

@@ -1,7 +1,8 @@
 // The web page's security pieces without a browser: signed session cookies (tampering, expiry,
 // another secret), CSRF tokens, scrypt password hashes, roles; the users CLI and the database's
 // users list (older files without it still load); the form → parameters mapping; resume's
-// "only what is missing"; the server's answers to requests without a session or a token.
+// "only what is missing"; the server's answers to requests without a session or a token; the limit on
+// failed logins.
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { missingMoves } from '../../src/qr/job.js';
 import { can, checkCsrf, cookieHeader, createSession, csrfToken, loadSecret, parseCookies, readSession, signValue, verifyValue } from '../../src/web/auth.js';
 import { esc } from '../../src/web/pages.js';
 import { defaultForm, formParameters, startWebServer } from '../../src/web/server.js';
+import { createLoginThrottle } from '../../src/web/throttle.js';
 
 const test = suite('web: sessions, CSRF, passwords, roles, users');
 let root = '';
@@ -192,6 +194,61 @@ test('server: pages need a session, POSTs need the token, a locked database is a
     const again = await openDatabase({ home });
     assert.is(again.qrNodes().length, 1);
     await again.close();
+  } finally {
+    await web.close();
+  }
+});
+
+test('failed logins: a key locks after 5 failures in 15 minutes, for 15 minutes; success clears it; old failures expire', () => {
+  const t = createLoginThrottle();
+  const min = 60_000;
+  const ada = ['user:ada', 'address:10.0.0.1'];
+  for (let i = 0; i < 4; i++) t.failed(ada, i * min);
+  assert.is(t.retryAfterS(ada, 4 * min), 0, 'four failures: still allowed');
+  t.failed(ada, 4 * min);
+  assert.is(t.retryAfterS(ada, 4 * min), 900, 'the fifth locks for 15 minutes');
+  assert.is(t.retryAfterS(['user:ada', 'address:10.0.0.9'], 10 * min), 540, 'the user stays locked from another address');
+  assert.is(t.retryAfterS(['user:bob', 'address:10.0.0.1'], 10 * min), 540, 'and the address for another user');
+  assert.is(t.retryAfterS(ada, 19 * min), 0, 'the lock ends');
+  // Failures older than the window do not count.
+  const bob = ['user:bob'];
+  for (let i = 0; i < 4; i++) t.failed(bob, i * min);
+  t.failed(bob, 20 * min);
+  assert.is(t.retryAfterS(bob, 20 * min), 0, 'four old failures and one new: allowed');
+  t.succeeded(bob);
+  for (let i = 0; i < 4; i++) t.failed(bob, 21 * min);
+  assert.is(t.retryAfterS(bob, 21 * min), 0, 'a success cleared the count');
+  // Bounded memory: at most maxKeys keys, the least recently failed forgotten first.
+  const small = createLoginThrottle({ maxKeys: 2, maxFailures: 1 });
+  small.failed(['user:x'], 0);
+  assert.is(small.retryAfterS(['user:x'], 0), 900);
+  small.failed(['user:y'], 0);
+  small.failed(['user:x'], 0);
+  small.failed(['user:z'], 0);
+  assert.is(small.retryAfterS(['user:y'], 0), 0, 'y, the least recently failed, forgotten');
+  assert.is(small.retryAfterS(['user:x'], 0), 900);
+  assert.is(small.retryAfterS(['user:z'], 0), 900);
+});
+
+test('server: after too many failed logins the right password is refused too (429, Retry-After), until the lock ends', async () => {
+  const home = path.join(root, 'throttle');
+  const db = await openDatabase({ home });
+  db.addUser({ name: 'ada', role: 'admin', passwordHash: await hashPassword('password-1') });
+  await db.close();
+  let now = 1_000_000;
+  const web = await startWebServer({ home, port: 0, loginThrottle: { maxFailures: 3, now: () => now } });
+  try {
+    const page = await fetch(`${web.url}/login`);
+    const pre = page.headers.get('set-cookie')!.split(';')[0]!;
+    const token = encodeURIComponent(/name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!);
+    const login = (user: string, password: string) => fetch(`${web.url}/login`, { method: 'POST', headers: { cookie: pre, 'content-type': 'application/x-www-form-urlencoded' }, body: `_csrf=${token}&username=${user}&password=${password}`, redirect: 'manual' });
+    for (let i = 0; i < 3; i++) assert.is((await login('ADA', 'guess')).status, 401);
+    const refused = await login('ada', 'password-1');
+    assert.is(refused.status, 429, 'user names count regardless of case');
+    assert.is(refused.headers.get('retry-after'), '900');
+    assert.match(await refused.text(), /Too many failed logins for this user or from this address: try again in 15 minutes\./);
+    now += 15 * 60_000;
+    assert.is((await login('ada', 'password-1')).status, 303, 'the lock ended');
   } finally {
     await web.close();
   }
