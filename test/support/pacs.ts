@@ -204,6 +204,63 @@ function program(name: string): string {
 
 // ---- dcmqrscp ------------------------------------------------------------------------------------
 
+/**
+ * A scratch folder for one server under the temporary directory: removed again when starting fails
+ * (kept with QRSCU_KEEP_TEST_DIRS, see keepDirs), else the handle's stop() removes it.
+ */
+async function inScratchDir<T>(prefix: string, body: (dir: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  try {
+    return await body(dir);
+  } catch (e) {
+    if (!keepDirs()) rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/**
+ * Start a server on `count` free ports, up to three times: a port can be taken between the probe and
+ * the server's bind. `launch` writes the configuration for these ports and starts the process;
+ * `ready` resolves once it answers (default: the first port accepts connections).
+ */
+async function startOnFreePorts(
+  name: string,
+  log: string,
+  count: number,
+  launch: (ports: readonly number[], attempt: number) => Started,
+  ready: (ports: readonly number[], started: Started) => Promise<void>,
+): Promise<{ started: Started; ports: readonly number[] }> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const ports = await freePorts(count);
+    const started = launch(ports, attempt);
+    try {
+      await ready(ports, started);
+      return { started, ports };
+    } catch (e) {
+      lastError = new Error(`${name} did not start: ${(e as Error).message}\n${tail(readText(log))}`);
+      await stopStarted(started, { removeDir: false });
+    }
+  }
+  throw lastError;
+}
+
+/** The first port accepts connections within `timeoutMs` (while the process lives). */
+function listening(timeoutMs: number) {
+  return (ports: readonly number[], started: Started): Promise<void> => waitForTcp(ports[0]!, timeoutMs, () => started.exited);
+}
+
+/** The handle of a started server process. */
+function handleOf(started: Started, h: Pick<PacsHandle, 'program' | 'port' | 'aeTitle' | 'dir' | 'log'>, graceMs?: number): PacsHandle {
+  return {
+    ...h, pid: started.child.pid!,
+    readLog: () => readText(h.log),
+    pause: () => killGroup(started, 'SIGSTOP'),
+    resume: () => killGroup(started, 'SIGCONT'),
+    stop: () => stopStarted(started, graceMs !== undefined ? { graceMs } : {}),
+  };
+}
+
 export interface DcmqrscpOptions {
   /** Part-10 files to index (copied into the storage area first). */
   readonly files: readonly string[];
@@ -226,8 +283,7 @@ export async function startDcmqrscp(options: DcmqrscpOptions): Promise<PacsHandl
   const dcmqridx = program('dcmqridx');
   const aeTitle = options.aeTitle ?? 'DCMQRSCP';
   checkAeTitle(aeTitle);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'qrscu-dcmqrscp-'));
-  try {
+  return inScratchDir('qrscu-dcmqrscp-', async (dir) => {
     const storage = path.join(dir, 'storage');
     const files = path.join(dir, 'files');
     mkdirSync(storage);
@@ -248,10 +304,7 @@ export async function startDcmqrscp(options: DcmqrscpOptions): Promise<PacsHandl
     const cfg = path.join(dir, 'dcmqrscp.cfg');
     const destinations = Object.entries(options.moveDestinations ?? {});
     destinations.forEach(([ae]) => checkAeTitle(ae));
-    // Ports can be taken between the probe and the server's bind: retry a few times with new ones.
-    let lastError: unknown;
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const [port] = await freePorts(1);
+    const { started, ports } = await startOnFreePorts('dcmqrscp', log, 1, ([port]) => {
       writeFileSync(cfg, [
         '# written by test/support/pacs.ts',
         `NetworkTCPPort  = ${port}`,
@@ -270,27 +323,10 @@ export async function startDcmqrscp(options: DcmqrscpOptions): Promise<PacsHandl
         'AETable END',
         '',
       ].join('\n'));
-      const started = startProcess(dcmqrscp, [options.verbosity ?? '-v', '-c', cfg], dir, log, options.noDelay ? { TCP_NODELAY: '1' } : {});
-      try {
-        await waitForTcp(port!, options.startTimeoutMs ?? 10_000, () => started.exited);
-      } catch (e) {
-        lastError = new Error(`dcmqrscp did not start: ${(e as Error).message}\n${tail(readText(log))}`);
-        await stopStarted(started, { removeDir: false });
-        continue;
-      }
-      return {
-        program: dcmqrscp, port: port!, aeTitle, dir, log, pid: started.child.pid!,
-        readLog: () => readText(log),
-        pause: () => killGroup(started, 'SIGSTOP'),
-        resume: () => killGroup(started, 'SIGCONT'),
-        stop: () => stopStarted(started),
-      };
-    }
-    throw lastError;
-  } catch (e) {
-    if (!keepDirs()) rmSync(dir, { recursive: true, force: true });
-    throw e;
-  }
+      return startProcess(dcmqrscp, [options.verbosity ?? '-v', '-c', cfg], dir, log, options.noDelay ? { TCP_NODELAY: '1' } : {});
+    }, listening(options.startTimeoutMs ?? 10_000));
+    return handleOf(started, { program: dcmqrscp, port: ports[0]!, aeTitle, dir, log });
+  });
 }
 
 // ---- Orthanc -------------------------------------------------------------------------------------
@@ -331,14 +367,20 @@ export async function startOrthanc(options: OrthancOptions): Promise<OrthancHand
   modalities.forEach(([ae]) => checkAeTitle(ae));
   const username = 'qrscu';
   const password = createHash('sha256').update(`${process.pid}:${Date.now()}:${Math.random()}`).digest('hex').slice(0, 24);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'qrscu-orthanc-'));
-  const log = path.join(dir, 'orthanc.log');
-  const cfg = path.join(dir, 'orthanc.json');
+  const auth = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
   const o = options.options ?? {};
-  let lastError: unknown;
-  try {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const [httpPort, port] = (await freePorts(2)) as [number, number];
+  return inScratchDir('qrscu-orthanc-', async (dir) => {
+    const log = path.join(dir, 'orthanc.log');
+    const cfg = path.join(dir, 'orthanc.json');
+    const rest = (httpPort: number) => async (pathname: string, init: { method?: string; body?: BodyInit; timeoutMs?: number } = {}): Promise<Response> =>
+      fetch(`http://127.0.0.1:${httpPort}${pathname}`, {
+        method: init.method ?? 'GET',
+        headers: { Authorization: auth },
+        ...(init.body !== undefined ? { body: init.body } : {}),
+        signal: AbortSignal.timeout(init.timeoutMs ?? 10_000),
+      });
+    const timeoutMs = options.startTimeoutMs ?? 20_000;
+    const { started, ports } = await startOnFreePorts('Orthanc', log, 2, ([httpPort, port], attempt) => {
       const config: Record<string, unknown> = {
         Name: `qrscu-test-${attempt}`,
         StorageDirectory: path.join(dir, 'storage'),
@@ -368,47 +410,23 @@ export async function startOrthanc(options: OrthancOptions): Promise<OrthancHand
         ...(o.extra ?? {}),
       };
       writeFileSync(cfg, JSON.stringify(config, null, 2));
-      const started = startProcess(orthanc, [...(options.verbose ? ['--verbose'] : []), cfg], dir, log, options.noDelay ? { TCP_NODELAY: '1' } : {});
-      const auth = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-      const rest = async (pathname: string, init: { method?: string; body?: BodyInit; timeoutMs?: number } = {}): Promise<Response> =>
-        fetch(`http://127.0.0.1:${httpPort}${pathname}`, {
-          method: init.method ?? 'GET',
-          headers: { Authorization: auth },
-          ...(init.body !== undefined ? { body: init.body } : {}),
-          signal: AbortSignal.timeout(init.timeoutMs ?? 10_000),
-        });
-      const handle: OrthancHandle = {
-        program: orthanc, port, aeTitle, dir, log, pid: started.child.pid!, httpPort, username, password,
-        readLog: () => readText(log),
-        pause: () => killGroup(started, 'SIGSTOP'),
-        resume: () => killGroup(started, 'SIGCONT'),
-        stop: () => stopStarted(started),
-        rest,
-      };
-      try {
-        const timeoutMs = options.startTimeoutMs ?? 20_000;
-        await waitForTcp(httpPort, timeoutMs, () => started.exited);
-        await waitForTcp(port, timeoutMs, () => started.exited);
-        const system = await rest('/system');
-        if (!system.ok) throw new Error(`GET /system answered ${system.status}`);
-      } catch (e) {
-        lastError = new Error(`Orthanc did not start: ${(e as Error).message}\n${tail(readText(log))}`);
-        await stopStarted(started, { removeDir: false });
-        continue;
-      }
-      try {
-        await loadIntoOrthanc(handle, options.files);
-      } catch (e) {
-        await handle.stop();
-        throw e;
-      }
-      return handle;
+      return startProcess(orthanc, [...(options.verbose ? ['--verbose'] : []), cfg], dir, log, options.noDelay ? { TCP_NODELAY: '1' } : {});
+    }, async ([httpPort, port], started) => {
+      await waitForTcp(httpPort!, timeoutMs, () => started.exited);
+      await waitForTcp(port!, timeoutMs, () => started.exited);
+      const system = await rest(httpPort!)('/system');
+      if (!system.ok) throw new Error(`GET /system answered ${system.status}`);
+    });
+    const [httpPort, port] = ports as [number, number];
+    const handle: OrthancHandle = { ...handleOf(started, { program: orthanc, port, aeTitle, dir, log }), httpPort, username, password, rest: rest(httpPort) };
+    try {
+      await loadIntoOrthanc(handle, options.files);
+    } catch (e) {
+      await handle.stop();
+      throw e;
     }
-    throw lastError;
-  } catch (e) {
-    if (!keepDirs()) rmSync(dir, { recursive: true, force: true });
-    throw e;
-  }
+    return handle;
+  });
 }
 
 async function loadIntoOrthanc(h: OrthancHandle, files: readonly string[]): Promise<void> {
@@ -685,35 +703,15 @@ export async function startStorescp(options: { aeTitle?: string; startTimeoutMs?
   const storescp = program('storescp');
   const aeTitle = options.aeTitle ?? 'STORESCP';
   checkAeTitle(aeTitle);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'qrscu-storescp-'));
-  const outputDir = path.join(dir, 'in');
-  mkdirSync(outputDir);
-  const log = path.join(dir, 'storescp.log');
-  let lastError: unknown;
-  try {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const [port] = await freePorts(1);
-      const started = startProcess(storescp, ['-v', '-aet', aeTitle, '+xa', '+B', '-od', outputDir, String(port)], dir, log);
-      try {
-        await waitForTcp(port!, options.startTimeoutMs ?? 10_000, () => started.exited);
-      } catch (e) {
-        lastError = new Error(`storescp did not start: ${(e as Error).message}\n${tail(readText(log))}`);
-        await stopStarted(started, { removeDir: false });
-        continue;
-      }
-      return {
-        program: storescp, port: port!, aeTitle, dir, log, outputDir, pid: started.child.pid!,
-        readLog: () => readText(log),
-        pause: () => killGroup(started, 'SIGSTOP'),
-        resume: () => killGroup(started, 'SIGCONT'),
-        stop: () => stopStarted(started),
-      };
-    }
-    throw lastError;
-  } catch (e) {
-    if (!keepDirs()) rmSync(dir, { recursive: true, force: true });
-    throw e;
-  }
+  return inScratchDir('qrscu-storescp-', async (dir) => {
+    const outputDir = path.join(dir, 'in');
+    mkdirSync(outputDir);
+    const log = path.join(dir, 'storescp.log');
+    const { started, ports } = await startOnFreePorts('storescp', log, 1,
+      ([port]) => startProcess(storescp, ['-v', '-aet', aeTitle, '+xa', '+B', '-od', outputDir, String(port)], dir, log),
+      listening(options.startTimeoutMs ?? 10_000));
+    return { ...handleOf(started, { program: storescp, port: ports[0]!, aeTitle, dir, log }), outputDir };
+  });
 }
 
 // ---- PixelMed ------------------------------------------------------------------------------------
@@ -776,12 +774,9 @@ export async function startPixelmed(options: PixelmedOptions): Promise<PacsHandl
   checkAeTitle(aeTitle);
   const remote = Object.entries(options.moveDestinations ?? {});
   remote.forEach(([ae]) => checkAeTitle(ae));
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'qrscu-pixelmed-'));
-  const log = path.join(dir, 'server.log');
-  let lastError: unknown;
-  try {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const [port, webPort] = (await freePorts(2)) as [number, number];
+  return inScratchDir('qrscu-pixelmed-', async (dir) => {
+    const log = path.join(dir, 'server.log');
+    const { started, ports } = await startOnFreePorts('PixelMed', log, 2, ([port, webPort], attempt) => {
       const run = path.join(dir, `run${attempt}`);
       mkdirSync(path.join(run, 'images'), { recursive: true });
       const props = path.join(run, 'server.properties');
@@ -803,46 +798,30 @@ export async function startPixelmed(options: PixelmedOptions): Promise<PacsHandl
         `WebServer.ListeningPort=${webPort}`,
         '',
       ].join('\n'));
-      const started = startProcess(java, ['-cp', PIXELMED_JARS.join(':'), 'com.pixelmed.server.DicomAndWebStorageServer', props], dir, log);
-      try {
-        await waitForTcp(port, options.startTimeoutMs ?? 60_000, () => started.exited);
-      } catch (e) {
-        lastError = new Error(`PixelMed did not start: ${(e as Error).message}\n${tail(readText(log))}`);
-        await stopStarted(started, { removeDir: false });
-        continue;
+      return startProcess(java, ['-cp', PIXELMED_JARS.join(':'), 'com.pixelmed.server.DicomAndWebStorageServer', props], dir, log);
+    }, listening(options.startTimeoutMs ?? 60_000));
+    const port = ports[0]!;
+    const handle = handleOf(started, { program: java, port, aeTitle, dir, log }, 10_000);
+    try {
+      // -R: propose just the files' SOP classes (storescu's default list lacks e.g. the Radiopharmaceutical RDSR).
+      for (let i = 0; i < options.files.length; i += 100) {
+        const r = await runTool(storescu, ['-R', '-aet', 'LOADER', '-aec', aeTitle, '127.0.0.1', String(port), ...options.files.slice(i, i + 100)], 120_000);
+        if (r.code !== 0) throw new Error(`storescu into PixelMed: exit ${r.code}\n${tail(r.output)}`);
       }
-      const handle: PacsHandle = {
-        program: java, port, aeTitle, dir, log, pid: started.child.pid!,
-        readLog: () => readText(log),
-        pause: () => killGroup(started, 'SIGSTOP'),
-        resume: () => killGroup(started, 'SIGCONT'),
-        stop: () => stopStarted(started, { graceMs: 10_000 }),
-      };
-      try {
-        // -R: propose just the files' SOP classes (storescu's default list lacks e.g. the Radiopharmaceutical RDSR).
-        for (let i = 0; i < options.files.length; i += 100) {
-          const r = await runTool(storescu, ['-R', '-aet', 'LOADER', '-aec', aeTitle, '127.0.0.1', String(port), ...options.files.slice(i, i + 100)], 120_000);
-          if (r.code !== 0) throw new Error(`storescu into PixelMed: exit ${r.code}\n${tail(r.output)}`);
-        }
-        // Stored objects are indexed by the time their C-STORE-RSP is sent; wait for them all the same (bounded).
-        const deadline = Date.now() + 60_000;
-        for (;;) {
-          const r = await runTool(findscu, ['-v', '-S', '-aet', 'LOADER', '-aec', aeTitle, '-k', 'QueryRetrieveLevel=STUDY', '-k', 'StudyInstanceUID', '127.0.0.1', String(port)], 30_000);
-          const found = (r.output.match(/Find Response: \d+ \(Pending\)/g) ?? []).length;
-          if (r.code === 0 && found >= options.studies) break;
-          if (Date.now() > deadline) throw new Error(`PixelMed finds ${found} of ${options.studies} studies after loading\n${tail(r.output)}`);
-          await delay(200);
-        }
-      } catch (e) {
-        const text = tail(readText(log));
-        await handle.stop();
-        throw new Error(`PixelMed did not load the files: ${(e as Error).message}\n${text}`);
+      // Stored objects are indexed by the time their C-STORE-RSP is sent; wait for them all the same (bounded).
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const r = await runTool(findscu, ['-v', '-S', '-aet', 'LOADER', '-aec', aeTitle, '-k', 'QueryRetrieveLevel=STUDY', '-k', 'StudyInstanceUID', '127.0.0.1', String(port)], 30_000);
+        const found = (r.output.match(/Find Response: \d+ \(Pending\)/g) ?? []).length;
+        if (r.code === 0 && found >= options.studies) break;
+        if (Date.now() > deadline) throw new Error(`PixelMed finds ${found} of ${options.studies} studies after loading\n${tail(r.output)}`);
+        await delay(200);
       }
-      return handle;
+    } catch (e) {
+      const text = tail(readText(log));
+      await handle.stop();
+      throw new Error(`PixelMed did not load the files: ${(e as Error).message}\n${text}`);
     }
-    throw lastError;
-  } catch (e) {
-    if (!keepDirs()) rmSync(dir, { recursive: true, force: true });
-    throw e;
-  }
+    return handle;
+  });
 }
