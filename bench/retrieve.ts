@@ -129,6 +129,8 @@ export interface ScaleResult {
   readonly objectsInPacs: number;
   readonly requests: { finds: number; moves: number };
   readonly load: number;
+  /** Orthanc's time for one series-level C-FIND of one study at this size (seriesFindMs). */
+  readonly seriesFindMs: number;
   readonly runs: { qrscu: PeerRun[]; openrem: PeerRun[]; floor: PeerRun[]; dcmtk: PeerRun[] };
   readonly median: { qrscu: number; openrem: number; floor: number; floorProcess: number; dcmtk: number };
 }
@@ -162,6 +164,27 @@ async function runFloor(o: BenchOrthanc, floorJs: string, requests: string): Pro
   return best!;
 }
 
+/**
+ * The server's own cost of one request as the database grows: `count` series-level C-FINDs for one
+ * study each (the run's commonest request), one after another on one association; median ms.
+ */
+async function seriesFindMs(o: BenchOrthanc, count = 40): Promise<number> {
+  const { connect } = await import('../src/net/client.js');
+  const { datasetFromJson, getString } = await import('../src/dicom/index.js');
+  const c = await connect({ host: '127.0.0.1', port: o.orthanc.port, callingAeTitle: 'QRSCU', calledAeTitle: 'ORTHANC', dimseTimeoutMs: 60_000 });
+  try {
+    const times: number[] = [];
+    for (const uid of o.studyUids.slice(0, count)) {
+      const t0 = performance.now();
+      for await (const m of c.find(datasetFromJson({ '00080052': { vr: 'CS', Value: ['SERIES'] }, '0020000D': { vr: 'UI', Value: [uid] }, '0020000E': { vr: 'UI' }, '00080060': { vr: 'CS' }, '0008103E': { vr: 'LO' } }))) void getString(m, 0x0020000e);
+      times.push(performance.now() - t0);
+    }
+    return median(times);
+  } finally {
+    await c.release();
+  }
+}
+
 export async function runRetrieveScale(o: BenchOrthanc, studies: number, runs: number, options: { profile?: boolean; dcmtkUpTo?: number } = {}): Promise<ScaleResult> {
   await o.growTo(studies);
   const { bin } = build();
@@ -169,7 +192,8 @@ export async function runRetrieveScale(o: BenchOrthanc, studies: number, runs: n
   mkdirSync(WORK, { recursive: true });
   const requestsFile = path.join(WORK, `requests-${studies}.json`);
   const requests = await recordRequests(o, requestsFile);
-  log(`retrieve ${studies}: the pipeline made ${requests.finds} C-FINDs and ${requests.moves} C-MOVEs`);
+  const seriesFind = await seriesFindMs(o);
+  log(`retrieve ${studies}: the pipeline made ${requests.finds} C-FINDs and ${requests.moves} C-MOVEs; one series C-FIND takes Orthanc ${seriesFind.toFixed(1)} ms`);
   const load = loadAverage();
   const res = { qrscu: [] as PeerRun[], openrem: [] as PeerRun[], floor: [] as PeerRun[], dcmtk: [] as PeerRun[] };
   const withDcmtk = studies <= (options.dcmtkUpTo ?? 500);
@@ -184,25 +208,28 @@ export async function runRetrieveScale(o: BenchOrthanc, studies: number, runs: n
     log(`retrieve ${studies} run ${i + 1}/${runs}: qrscu ${res.qrscu[i]!.ms.toFixed(0)} ms, floor ${res.floor[i]!.ms.toFixed(0)} ms (${res.floor[i]!.detail}; process ${res.floor[i]!.processMs?.toFixed(0)} ms), OpenREM-style ${res.openrem[i]!.ms.toFixed(0)} ms; objects ${res.qrscu[i]!.objects}/${res.floor[i]!.objects}/${res.openrem[i]!.objects}; load ${loadAverage()}`);
   }
   const m = (xs: PeerRun[]) => median(xs.map((x) => x.ms));
-  return { studies, objectsInPacs: o.objects, requests, load, runs: res, median: { qrscu: m(res.qrscu), openrem: m(res.openrem), floor: m(res.floor), floorProcess: median(res.floor.map((x) => x.processMs ?? NaN)), dcmtk: res.dcmtk.length ? m(res.dcmtk) : NaN } };
+  return { studies, objectsInPacs: o.objects, requests, load, seriesFindMs: seriesFind, runs: res, median: { qrscu: m(res.qrscu), openrem: m(res.openrem), floor: m(res.floor), floorProcess: median(res.floor.map((x) => x.processMs ?? NaN)), dcmtk: res.dcmtk.length ? m(res.dcmtk) : NaN } };
 }
 
 export function formatRetrieve(scales: readonly ScaleResult[]): string {
   const main = scales.map((s) => {
     const q = s.median.qrscu;
     const pipeline = median(s.runs.qrscu.map((r) => r.pipelineMs ?? NaN));
+    // Runs are interleaved round by round; the ratio within each round cancels the machine's drifting load.
+    const paired = median(s.runs.qrscu.map((r, i) => r.ms / (s.runs.floor[i]?.processMs ?? NaN)));
     return [`${s.studies} (${s.runs.qrscu[0]!.objects} objects, ${s.requests.finds} finds, ${s.requests.moves} moves)`,
       q / 1000, pipeline / 1000, s.runs.dcmtk.length ? s.median.dcmtk / 1000 : '—', s.median.openrem / 1000, s.median.floor / 1000, s.median.floorProcess / 1000,
-      s.runs.dcmtk.length ? ratio(s.median.dcmtk, q) : '—', ratio(s.median.openrem, q), ratio(q, s.median.floorProcess), ratio(q, s.median.floor), ratio(pipeline, s.median.floor),
+      s.runs.dcmtk.length ? ratio(s.median.dcmtk, q) : '—', ratio(s.median.openrem, q), ratio(q, s.median.floorProcess), `${paired.toFixed(2)}×`, ratio(q, s.median.floor), ratio(pipeline, s.median.floor),
       `${(median(s.runs.qrscu.map((r) => r.cpuMs ?? 0)) / 1000).toFixed(2)} / ${(median(s.runs.qrscu.map((r) => r.maxRssKb ?? 0)) / 1024).toFixed(0)}`, s.load];
   });
   const first = scales[0];
   const scale = first ? scales.map((s) => [s.studies, `${(s.studies / first.studies).toFixed(1)}×`, `${(s.median.qrscu / first.median.qrscu).toFixed(2)}×`, `${(s.median.openrem / first.median.openrem).toFixed(2)}×`, `${(s.median.floor / first.median.floor).toFixed(2)}×`,
-    (s.median.qrscu / s.studies).toFixed(2), (s.median.floor / s.studies).toFixed(2)]) : [];
+    (s.median.qrscu / s.studies).toFixed(2), (s.median.floor / s.studies).toFixed(2),
+    (median(s.runs.qrscu.map((r) => r.cpuMs ?? NaN)) / s.studies).toFixed(2), Number.isFinite(s.seriesFindMs) ? s.seriesFindMs.toFixed(1) : '—']) : [];
   return [
-    table(['studies', 'qrscu s (process)', 'qrscu query+retrieve s', 'OpenREM-style dcmtk script s', 'OpenREM-style qrscu (1 assoc) s', 'floor s (replay)', 'floor s (process)', 'dcmtk script ÷ qrscu', 'qrscu 1 assoc ÷ qrscu', 'qrscu ÷ floor (process ÷ process)', 'qrscu ÷ floor (process ÷ replay)', 'qrscu ÷ floor (query+retrieve ÷ replay)', 'qrscu CPU s / RSS MB', 'load'], main),
+    table(['studies', 'qrscu s (process)', 'qrscu query+retrieve s', 'OpenREM-style dcmtk script s', 'OpenREM-style qrscu (1 assoc) s', 'floor s (replay)', 'floor s (process)', 'dcmtk script ÷ qrscu', 'qrscu 1 assoc ÷ qrscu', 'qrscu ÷ floor (process ÷ process)', 'the same, median of the rounds\' ratios', 'qrscu ÷ floor (process ÷ replay)', 'qrscu ÷ floor (query+retrieve ÷ replay)', 'qrscu CPU s / RSS MB', 'load'], main),
     '',
-    table(['studies', 'studies ×', 'qrscu time ×', 'OpenREM-style time ×', 'floor time ×', 'qrscu ms/study', 'floor ms/study'], scale),
+    table(['studies', 'studies ×', 'qrscu time ×', 'OpenREM-style time ×', 'floor time ×', 'qrscu ms/study', 'floor ms/study', 'qrscu CPU ms/study', 'Orthanc: one series C-FIND ms'], scale),
   ].join('\n');
 }
 
