@@ -4,9 +4,10 @@
 // lock while the page is idle) and read-only for views; during a job the job's database serves both.
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import createDebug from 'debug';
-import { type Database, type QueryView, openDatabase, verifyPassword, hashPassword } from '../db/index.js';
+import { DATABASE_FILE, type Database, type QueryView, openDatabase, verifyPassword, hashPassword } from '../db/index.js';
 import type { UserRecord, UserRole } from '../db/schema.js';
 import { ConfigError, ErrorCode, isDicomError } from '../errors.js';
 import { runParameters, type RunArgs } from '../cli/run-args.js';
@@ -102,14 +103,30 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     warn(`start-up: ${(e as Error).message}`);
   }
 
+  // Views read the database file read-only, and keep what they read while the file stays the same
+  // (its inode, size and modification time: every writer replaces it by a rename). A year of hourly
+  // runs is a file of ~100 MiB, and every request reads the session's user from it.
+  const dbFile = path.join(home, DATABASE_FILE);
+  let view: { stamp: string; db: Database } | undefined;
+  const fileStamp = (): string => {
+    try {
+      const st = statSync(dbFile, { bigint: true });
+      return `${st.ino}:${st.size}:${st.mtimeNs}`;
+    } catch {
+      return 'missing';
+    }
+  };
+
   async function read<T>(fn: (db: Database) => T | Promise<T>): Promise<T> {
     if (jobDb) return fn(jobDb);
-    const db = await openDatabase({ home, readOnly: true });
-    try {
-      return await fn(db);
-    } finally {
-      await db.close();
+    const stamp = fileStamp();
+    if (view?.stamp !== stamp) {
+      const db = await openDatabase({ home, readOnly: true });
+      // Kept only when no writer replaced the file while it was read.
+      view = fileStamp() === stamp ? { stamp, db } : undefined;
+      if (!view) return fn(db);
     }
+    return fn(view.db);
   }
 
   async function change<T>(fn: (db: Database) => T | Promise<T>): Promise<T> {

@@ -5,11 +5,9 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { compactSelection } from '../../src/db/compact.js';
 import { openDatabase } from '../../src/db/database.js';
 import { serializeDatabase } from '../../src/db/file.js';
-import type { DatabaseFile, HeldIndex, QueryRecord } from '../../src/db/schema.js';
-import { realisticMoves, realisticParameters, realisticSelection, realisticStages } from './records.js';
+import { hourlyRuns, realisticMoves, realisticParameters, realisticSelection } from './records.js';
 
 const count = Number(process.argv[2] ?? 8760);
 const home = mkdtempSync(path.join(tmpdir(), 'qrscu-prune-'));
@@ -23,29 +21,8 @@ const time = async <T>(fn: () => Promise<T> | T): Promise<[T, number]> => {
 };
 
 try {
-  const queries: QueryRecord[] = [];
-  for (let i = 0; i < count; i++) {
-    const started = new Date(now - (count - i) * 3_600_000);
-    const at = started.toISOString();
-    const sel = realisticSelection(i + 1, started.getUTCHours());
-    queries.push({
-      id: crypto.randomUUID(), startedAt: at, finishedAt: new Date(started.getTime() + 42_000).toISOString(), status: 'complete',
-      parameters: realisticParameters(), stages: realisticStages(at), selection: compactSelection(sel), moves: realisticMoves(sel, at),
-      summary: { studiesFound: sel.studies.length, studiesKept: sel.studies.length, seriesKept: sel.moves.length, movesPlanned: sel.moves.length, instancesExpected: sel.moves.length, instancesArrived: sel.moves.length, subOpsFailed: 0 },
-      errors: [],
-    });
-  }
-  // The held index of the same year: one object per planned move, as a run indexes what arrives.
-  const held: HeldIndex = {};
-  let heldCount = 0;
-  for (const q of queries) {
-    for (const m of q.moves) {
-      const series = ((held[m.studyInstanceUid] ??= {})[m.seriesInstanceUid] ??= {});
-      series[`${m.seriesInstanceUid}.1`] = { sopClassUid: '1.2.840.10008.5.1.4.1.1.88.67', file: `/srv/dose/${m.seriesInstanceUid}.1.dcm`, queryId: q.id, storedAt: q.startedAt };
-      heldCount++;
-    }
-  }
-  const data: DatabaseFile = { schemaVersion: 1, qrNodes: [], storeNodes: [], queries, held };
+  const { data, heldCount } = hourlyRuns(count, now);
+  const { queries } = data;
   writeFileSync(file, serializeDatabase(data));
   const before = statSync(file).size;
   const studies = queries.reduce((n, q) => n + (q.selection?.studies.length ?? 0), 0);

@@ -4,7 +4,8 @@
 // sub-operation counts, stage timings and a summary.
 
 import type { Decision, ImageSelection, PlannedMove, SelectionResult, SeriesSelection, StudySelection } from '../../src/rules/model.js';
-import type { MoveRecord, QueryParameters, StageTiming } from '../../src/db/schema.js';
+import { compactSelection } from '../../src/db/compact.js';
+import type { DatabaseFile, HeldIndex, MoveRecord, QueryParameters, QueryRecord, StageTiming } from '../../src/db/schema.js';
 import { createRandom } from '../support/random.js';
 
 const RULES = 'rules/default';
@@ -131,4 +132,33 @@ export function realisticMoves(sel: SelectionResult, at: string): MoveRecord[] {
 
 export function realisticStages(at: string): StageTiming[] {
   return ['echo', 'study-query', 'series-query', 'image-query', 'selection', 'retrieve'].map((stage, i) => ({ stage, startedAt: at, durationMs: 50 + i * 317, count: i * 3 }));
+}
+
+/**
+ * The database of `count` hourly runs up to `now` (8,760: a year, ~115 MiB), and the held index they
+ * built: one object per planned move, as a run indexes what arrives.
+ */
+export function hourlyRuns(count: number, now: number): { data: DatabaseFile; heldCount: number } {
+  const queries: QueryRecord[] = [];
+  for (let i = 0; i < count; i++) {
+    const started = new Date(now - (count - i) * 3_600_000);
+    const at = started.toISOString();
+    const sel = realisticSelection(i + 1, started.getUTCHours());
+    queries.push({
+      id: crypto.randomUUID(), startedAt: at, finishedAt: new Date(started.getTime() + 42_000).toISOString(), status: 'complete',
+      parameters: realisticParameters(), stages: realisticStages(at), selection: compactSelection(sel), moves: realisticMoves(sel, at),
+      summary: { studiesFound: sel.studies.length, studiesKept: sel.studies.length, seriesKept: sel.moves.length, movesPlanned: sel.moves.length, instancesExpected: sel.moves.length, instancesArrived: sel.moves.length, subOpsFailed: 0 },
+      errors: [],
+    });
+  }
+  const held: HeldIndex = {};
+  let heldCount = 0;
+  for (const q of queries) {
+    for (const m of q.moves) {
+      const series = ((held[m.studyInstanceUid] ??= {})[m.seriesInstanceUid] ??= {});
+      series[`${m.seriesInstanceUid}.1`] = { sopClassUid: '1.2.840.10008.5.1.4.1.1.88.67', file: `/srv/dose/${m.seriesInstanceUid}.1.dcm`, queryId: q.id, storedAt: q.startedAt };
+      heldCount++;
+    }
+  }
+  return { data: { schemaVersion: 1, qrNodes: [], storeNodes: [], queries, held }, heldCount };
 }

@@ -4,7 +4,7 @@
 // "only what is missing"; the server's answers to requests without a session or a token; the limit on
 // failed logins.
 
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
@@ -249,6 +249,46 @@ test('server: after too many failed logins the right password is refused too (42
     assert.match(await refused.text(), /Too many failed logins for this user or from this address: try again in 15 minutes\./);
     now += 15 * 60_000;
     assert.is((await login('ada', 'password-1')).status, 303, 'the lock ended');
+  } finally {
+    await web.close();
+  }
+});
+
+test('server: views keep what they read while the database file is unchanged; a change by another run is seen at once', async () => {
+  const home = path.join(root, 'view-cache');
+  const db = await openDatabase({ home });
+  db.addUser({ name: 'ada', role: 'admin', passwordHash: await hashPassword('password-1') });
+  db.addQrNode({ id: 'first', aeTitle: 'FIRST', host: '127.0.0.1', port: 104 });
+  await db.close();
+  const web = await startWebServer({ home, port: 0 });
+  try {
+    const page = await fetch(`${web.url}/login`);
+    const pre = page.headers.get('set-cookie')!.split(';')[0]!;
+    const token = encodeURIComponent(/name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!);
+    const ok = await fetch(`${web.url}/login`, { method: 'POST', headers: { cookie: pre, 'content-type': 'application/x-www-form-urlencoded' }, body: `_csrf=${token}&username=ada&password=password-1`, redirect: 'manual' });
+    const session = ok.headers.getSetCookie().find((c) => c.startsWith('qrscu_session='))!.split(';')[0]!;
+    const nodes = async () => fetch(`${web.url}/nodes`, { headers: { cookie: session } });
+    // A modification time in whole seconds, which utimes can set again exactly.
+    const file = path.join(home, 'qrscu.json');
+    const when = Math.floor(Date.now() / 1000) - 60;
+    utimesSync(file, when, when);
+    assert.match(await (await nodes()).text(), /FIRST/);
+    // Overwrite the file in place with bytes that do not parse, same size and same modification
+    // time: a server that read the file again would fail; it answers from what it read.
+    const bytes = readFileSync(file);
+    writeFileSync(file, Buffer.alloc(bytes.length, 0x20).fill('{', 0, 1));
+    utimesSync(file, when, when);
+    const cached = await nodes();
+    assert.is(cached.status, 200);
+    assert.match(await cached.text(), /FIRST/, 'an unchanged file is not read again');
+    writeFileSync(file, bytes);
+    // Another run (cron, the CLI) adds a node: the next view shows it.
+    const cron = await openDatabase({ home });
+    cron.addQrNode({ id: 'second', aeTitle: 'SECOND', host: '127.0.0.1', port: 105 });
+    await cron.close();
+    const fresh = await (await nodes()).text();
+    assert.match(fresh, /FIRST/);
+    assert.match(fresh, /SECOND/, 'a replaced file is read again');
   } finally {
     await web.close();
   }
