@@ -23,5 +23,5 @@ export { indexFolder, readUids, type IndexCounts, type IndexOptions } from './in
 export { acquireLock, lockOwner, processAlive, type Lock, type LockInfo } from './lock.js';
 export { checkAeTitle, checkQrNode, checkStoreNode, NODE_ID_PATTERN, QR_DEFAULTS, STORE_DEFAULTS, type QrNodeInput, type StoreNodeInput } from './validate.js';
 export { formatTable, listNodes, nodeDetails, nodeTable, type NodeRow } from './nodes.js';
-export { hashPassword, verifyPassword } from './users.js';
+export { checkPassword, hashPassword, MIN_PASSWORD, verifyPassword } from './users.js';
 export { USER_NAME_PATTERN, USER_ROLES } from './validate.js';

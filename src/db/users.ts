@@ -3,6 +3,7 @@
 // without breaking existing hashes.
 
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { ConfigError, ErrorCode } from '../errors.js';
 
 const COST = { N: 16384, r: 8, p: 1 } as const;
 const KEY_LENGTH = 32;
@@ -11,6 +12,14 @@ function derive(password: string, salt: Buffer, o: ScryptOptions, length: number
   return new Promise((resolve, reject) => {
     scrypt(password.normalize('NFC'), salt, length, { ...o, maxmem: 64 * 1024 * 1024 }, (e, key) => (e ? reject(e) : resolve(key)));
   });
+}
+
+/** The shortest password the CLI and the web page accept. */
+export const MIN_PASSWORD = 8;
+
+/** @throws ConfigError (usage) when `password` is too short to be accepted. */
+export function checkPassword(password: string): void {
+  if (password.length < MIN_PASSWORD) throw new ConfigError(ErrorCode.Usage, `a password needs at least ${MIN_PASSWORD} characters`);
 }
 
 /** A new salted hash of `password` (16 random bytes of salt). */

@@ -18,7 +18,7 @@ export function layout(o: { title: string; body: string; user: UserRecord | unde
   const nav = u
     ? [can(u.role, 'run') ? '<a href="/query">Query remote server</a>' : '', '<a href="/history">Query history</a>',
       can(u.role, 'admin') ? '<a href="/nodes">DICOM network configuration</a>' : '', can(u.role, 'admin') ? '<a href="/users">Users</a>' : '',
-      `<span class="who">${esc(u.name)} (${esc(u.role)})</span>`,
+      `<span class="who"><a href="/account" title="change your password">${esc(u.name)}</a> (${esc(u.role)})</span>`,
       `<form method="post" action="/logout">${csrfField(o.csrf)}<button type="submit">Log out</button></form>`].join('')
     : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(o.title)} · qrscu</title>
@@ -191,4 +191,14 @@ export function usersPage(csrf: string, users: readonly UserRecord[], message?: 
 <form method="post" action="/users" id="add-user">${csrfField(csrf)}<fieldset><legend>Add a user</legend><label>Name <input type="text" name="name"></label>
 <label>Password <input type="password" name="password" autocomplete="new-password"></label><label>Role <select name="role"><option>viewer</option><option>user</option><option>admin</option></select></label>
 <button type="submit">Add</button></fieldset></form><p class="muted">Roles: admin manages nodes and users; user runs queries and retrieves; viewer reads the history.</p>`;
+}
+
+/** The signed-in user's own page: change the password (the current one first). */
+export function accountPage(csrf: string, user: UserRecord, minLength: number, message?: string, error?: string): string {
+  return `${flash(message, 'info')}${flash(error, 'error')}<p>Signed in as <b>${esc(user.name)}</b> (${esc(user.role)}).</p>
+<form method="post" action="/account" id="password">${csrfField(csrf)}<fieldset><legend>Change your password</legend>
+<label>Current password <input type="password" name="current" autocomplete="current-password" required></label>
+<label>New password <input type="password" name="password" autocomplete="new-password" minlength="${minLength}" required></label>
+<label>New password again <input type="password" name="again" autocomplete="new-password" minlength="${minLength}" required></label>
+<button type="submit">Change</button></fieldset></form><p class="muted">At least ${minLength} characters. Other sessions stay signed in until they expire.</p>`;
 }

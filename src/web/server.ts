@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import createDebug from 'debug';
-import { DATABASE_FILE, type Database, type QueryView, openDatabase, verifyPassword, hashPassword } from '../db/index.js';
+import { checkPassword, DATABASE_FILE, MIN_PASSWORD, type Database, type QueryView, openDatabase, verifyPassword, hashPassword } from '../db/index.js';
 import type { UserRecord, UserRole } from '../db/schema.js';
 import { ConfigError, ErrorCode, isDicomError } from '../errors.js';
 import { runParameters, type RunArgs } from '../cli/run-args.js';
@@ -396,6 +396,36 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     }
   });
 
+  // The signed-in user's own password (any role). The current password is checked like a login
+  // (and counted by the same limit), so a session left open cannot be used to take the account.
+  route('GET', /^\/account$/, 'view', async (r) => {
+    send(r, 200, layout(r, 'Your account', pages.accountPage(r.csrf, r.user!, MIN_PASSWORD, r.url.searchParams.get('msg') ?? undefined, r.url.searchParams.get('error') ?? undefined)));
+  });
+  route('POST', /^\/account$/, 'view', async (r) => {
+    const f = r.form;
+    const user = r.user!;
+    const keys = [`user:${user.name.toLowerCase()}`, `address:${r.req.socket.remoteAddress ?? '?'}`];
+    const again = (error: string) => redirect(r, `/account?error=${encodeURIComponent(error)}`);
+    const wait = throttle.retryAfterS(keys, clock());
+    if (wait > 0) return again(`Too many wrong passwords: try again in ${Math.ceil(wait / 60)} minute${wait > 60 ? 's' : ''}.`);
+    if (!(await verifyPassword(f.get('current') ?? '', user.passwordHash))) {
+      throttle.failed(keys, clock());
+      return again('The current password is wrong.');
+    }
+    throttle.succeeded(keys);
+    const password = f.get('password') ?? '';
+    if (password !== (f.get('again') ?? '')) return again('The two new passwords differ.');
+    try {
+      checkPassword(password);
+      const passwordHash = await hashPassword(password);
+      await change((db) => db.editUser(user.name, { passwordHash }));
+    } catch (e) {
+      return again(messageOf(e));
+    }
+    log('user %s changed their password', user.name);
+    redirect(r, `/account?msg=${encodeURIComponent('Your password is changed.')}`);
+  });
+
   // Users (admin).
   route('GET', /^\/users$/, 'admin', async (r) => {
     const users = await read((db) => [...db.users()]);
@@ -411,7 +441,7 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
         message = `user ${m[1]} removed`;
       } else {
         const password = f.get('password') ?? '';
-        if (password.length < 8) throw new ConfigError(ErrorCode.Usage, 'a password needs at least 8 characters');
+        checkPassword(password);
         const passwordHash = await hashPassword(password);
         const name = f.get('name') ?? '';
         await change((db) => db.addUser({ name, role: (f.get('role') ?? 'viewer') as UserRole, passwordHash }));

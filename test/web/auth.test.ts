@@ -294,4 +294,41 @@ test('server: views keep what they read while the database file is unchanged; a 
   }
 });
 
+test('server: a user changes their own password on /account: the current one first, twice the same new one, the CLI rule', async () => {
+  const home = path.join(root, 'account');
+  const db = await openDatabase({ home });
+  db.addUser({ name: 'vic', role: 'viewer', passwordHash: await hashPassword('password-1') });
+  await db.close();
+  const web = await startWebServer({ home, port: 0 });
+  try {
+    const page = await fetch(`${web.url}/login`);
+    const pre = page.headers.get('set-cookie')!.split(';')[0]!;
+    const loginToken = encodeURIComponent(/name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!);
+    const login = (password: string) => fetch(`${web.url}/login`, { method: 'POST', headers: { cookie: pre, 'content-type': 'application/x-www-form-urlencoded' }, body: `_csrf=${loginToken}&username=vic&password=${password}`, redirect: 'manual' });
+    const ok = await login('password-1');
+    const session = ok.headers.getSetCookie().find((c) => c.startsWith('qrscu_session='))!.split(';')[0]!;
+    const account = await fetch(`${web.url}/account`, { headers: { cookie: session } });
+    assert.is(account.status, 200, 'a viewer has an account page too');
+    const token = encodeURIComponent(/name="_csrf" value="([^"]+)"/.exec(await account.text())![1]!);
+    const post = async (current: string, password: string, again: string) => {
+      const r = await fetch(`${web.url}/account`, { method: 'POST', headers: { cookie: session, 'content-type': 'application/x-www-form-urlencoded' }, body: `_csrf=${token}&current=${current}&password=${password}&again=${again}`, redirect: 'manual' });
+      assert.is(r.status, 303);
+      return decodeURIComponent(r.headers.get('location') ?? '');
+    };
+    assert.match(await post('wrong-one', 'password-2', 'password-2'), /error=The current password is wrong\./);
+    assert.match(await post('password-1', 'password-2', 'password-3'), /error=The two new passwords differ\./);
+    assert.match(await post('password-1', 'short', 'short'), /error=a password needs at least 8 characters/);
+    const noToken = await fetch(`${web.url}/account`, { method: 'POST', headers: { cookie: session, 'content-type': 'application/x-www-form-urlencoded' }, body: 'current=password-1&password=password-2&again=password-2', redirect: 'manual' });
+    assert.is(noToken.status, 403);
+    assert.match(await post('password-1', 'password-2', 'password-2'), /msg=Your password is changed\./);
+    assert.is((await login('password-1')).status, 401, 'the old password is gone');
+    assert.is((await login('password-2')).status, 303, 'the new one logs in');
+    const stored = await openDatabase({ home, readOnly: true });
+    assert.ok(await verifyPassword('password-2', stored.user('vic')!.passwordHash));
+    await stored.close();
+  } finally {
+    await web.close();
+  }
+});
+
 test.run();

@@ -3,6 +3,7 @@
 
 import { ConfigError, ErrorCode } from '../../errors.js';
 import type { UserRole } from '../../db/schema.js';
+import { checkPassword } from '../../db/users.js';
 import { ExitCode } from '../exit-codes.js';
 import type { Output } from '../output.js';
 
@@ -14,7 +15,6 @@ export interface UsersArgs {
   json?: boolean;
 }
 
-const MIN_PASSWORD = 8;
 
 /** The password: --password, else $QRSCU_PASSWORD, else the first line of stdin. */
 async function readPassword(a: UsersArgs, stdin: NodeJS.ReadableStream = process.stdin): Promise<string> {
@@ -27,7 +27,7 @@ async function readPassword(a: UsersArgs, stdin: NodeJS.ReadableStream = process
     }
     password = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
   }
-  if (password.length < MIN_PASSWORD) throw new ConfigError(ErrorCode.Usage, `a password needs at least ${MIN_PASSWORD} characters`);
+  checkPassword(password);
   return password;
 }
 
