@@ -11,12 +11,13 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { main } from '../../src/cli/main.js';
 import type { Output } from '../../src/cli/output.js';
-import { hashPassword, openDatabase, verifyPassword } from '../../src/db/index.js';
+import { hashPassword, openDatabase, verifyPassword, type Database } from '../../src/db/index.js';
 import { missingMoves } from '../../src/qr/job.js';
 import { can, checkCsrf, cookieHeader, createSession, csrfToken, loadSecret, parseCookies, readSession, signValue, verifyValue } from '../../src/web/auth.js';
 import { esc } from '../../src/web/pages.js';
 import { defaultForm, formParameters, startWebServer } from '../../src/web/server.js';
 import { createLoginThrottle } from '../../src/web/throttle.js';
+import { csrfOf, logIn, loginForm, postForm, postLogin, sessionOf } from '../support/web.js';
 
 const test = suite('web: sessions, CSRF, passwords, roles, users');
 let root = '';
@@ -26,6 +27,16 @@ test.before(() => {
 test.after(() => rmSync(root, { recursive: true, force: true }));
 
 const secret = Buffer.alloc(32, 7);
+
+/** A home under the test folder with one user (password "password-1") and what `setup` adds, served. */
+async function serve(dir: string, user: { name: string; role: 'admin' | 'user' | 'viewer' }, setup: (db: Database) => void = () => undefined, options: Partial<Parameters<typeof startWebServer>[0]> = {}) {
+  const home = path.join(root, dir);
+  const db = await openDatabase({ home });
+  db.addUser({ ...user, passwordHash: await hashPassword('password-1') });
+  setup(db);
+  await db.close();
+  return { home, web: await startWebServer({ home, port: 0, ...options }) };
+}
 
 test('a signed session reads back; a changed byte, another secret or expiry makes it invalid', () => {
   const { session, cookie } = createSession(secret, 'ada', 1_000);
@@ -155,11 +166,7 @@ test('HTML is escaped', () => {
 });
 
 test('server: pages need a session, POSTs need the token, a locked database is a message, not a crash', async () => {
-  const home = path.join(root, 'server');
-  const db = await openDatabase({ home });
-  db.addUser({ name: 'ada', role: 'admin', passwordHash: await hashPassword('password-1') });
-  await db.close();
-  const web = await startWebServer({ home, port: 0 });
+  const { home, web } = await serve('server', { name: 'ada', role: 'admin' });
   try {
     assert.match(web.url, /^http:\/\/127\.0\.0\.1:\d+$/);
     const r1 = await fetch(`${web.url}/history`, { redirect: 'manual' });
@@ -167,28 +174,25 @@ test('server: pages need a session, POSTs need the token, a locked database is a
     assert.is(r1.headers.get('location'), '/login');
     assert.is((await fetch(`${web.url}/api/jobs/00000000-0000-0000-0000-000000000000`)).status, 401);
     // Log in: the login form's token comes with the pre-session cookie.
-    const page = await fetch(`${web.url}/login`);
-    const pre = page.headers.get('set-cookie')!.split(';')[0]!;
-    const token = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
-    const noToken = await fetch(`${web.url}/login`, { method: 'POST', headers: { cookie: pre, 'content-type': 'application/x-www-form-urlencoded' }, body: 'username=ada&password=password-1', redirect: 'manual' });
-    assert.is(noToken.status, 403);
-    const wrong = await fetch(`${web.url}/login`, { method: 'POST', headers: { cookie: pre, 'content-type': 'application/x-www-form-urlencoded' }, body: `_csrf=${encodeURIComponent(token)}&username=ada&password=nope-nope`, redirect: 'manual' });
-    assert.is(wrong.status, 401);
-    const ok = await fetch(`${web.url}/login`, { method: 'POST', headers: { cookie: pre, 'content-type': 'application/x-www-form-urlencoded' }, body: `_csrf=${encodeURIComponent(token)}&username=ada&password=password-1`, redirect: 'manual' });
+    const form = await loginForm(web.url);
+    assert.is((await postForm(`${web.url}/login`, form.cookie, { username: 'ada', password: 'password-1' })).status, 403);
+    assert.is((await postLogin(web.url, form, 'ada', 'nope-nope')).status, 401);
+    const ok = await postLogin(web.url, form, 'ada', 'password-1');
     assert.is(ok.status, 303);
-    const session = ok.headers.getSetCookie().find((c) => c.startsWith('qrscu_session='))!.split(';')[0]!;
+    const session = sessionOf(ok);
     const nodes = await fetch(`${web.url}/nodes`, { headers: { cookie: session } });
     assert.is(nodes.status, 200);
-    const t2 = /name="_csrf" value="([^"]+)"/.exec(await nodes.text())![1]!;
+    const t2 = csrfOf(await nodes.text());
+    const addNode = () => postForm(`${web.url}/nodes`, session, { _csrf: t2, kind: 'qr', id: 'p', aeTitle: 'P', host: '127.0.0.1', port: '104' });
     // A cron run holds the lock: the change is refused with a message on the page.
     const cron = await openDatabase({ home });
-    const locked = await fetch(`${web.url}/nodes`, { method: 'POST', headers: { cookie: session, 'content-type': 'application/x-www-form-urlencoded' }, body: `_csrf=${encodeURIComponent(t2)}&kind=qr&id=p&aeTitle=P&host=127.0.0.1&port=104`, redirect: 'manual' });
+    const locked = await addNode();
     assert.is(locked.status, 303);
     assert.match(decodeURIComponent(locked.headers.get('location') ?? ''), /in use by another qrscu run/);
     // Views still work while it holds the lock (read-only opens).
     assert.is((await fetch(`${web.url}/history`, { headers: { cookie: session } })).status, 200);
     await cron.close();
-    const added = await fetch(`${web.url}/nodes`, { method: 'POST', headers: { cookie: session, 'content-type': 'application/x-www-form-urlencoded' }, body: `_csrf=${encodeURIComponent(t2)}&kind=qr&id=p&aeTitle=P&host=127.0.0.1&port=104`, redirect: 'manual' });
+    const added = await addNode();
     assert.match(decodeURIComponent(added.headers.get('location') ?? ''), /node p added/);
     // Idle, the server holds no lock: a cron run can open the database.
     const again = await openDatabase({ home });
@@ -231,17 +235,11 @@ test('failed logins: a key locks after 5 failures in 15 minutes, for 15 minutes;
 });
 
 test('server: after too many failed logins the right password is refused too (429, Retry-After), until the lock ends', async () => {
-  const home = path.join(root, 'throttle');
-  const db = await openDatabase({ home });
-  db.addUser({ name: 'ada', role: 'admin', passwordHash: await hashPassword('password-1') });
-  await db.close();
   let now = 1_000_000;
-  const web = await startWebServer({ home, port: 0, loginThrottle: { maxFailures: 3, now: () => now } });
+  const { web } = await serve('throttle', { name: 'ada', role: 'admin' }, undefined, { loginThrottle: { maxFailures: 3, now: () => now } });
   try {
-    const page = await fetch(`${web.url}/login`);
-    const pre = page.headers.get('set-cookie')!.split(';')[0]!;
-    const token = encodeURIComponent(/name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!);
-    const login = (user: string, password: string) => fetch(`${web.url}/login`, { method: 'POST', headers: { cookie: pre, 'content-type': 'application/x-www-form-urlencoded' }, body: `_csrf=${token}&username=${user}&password=${password}`, redirect: 'manual' });
+    const form = await loginForm(web.url);
+    const login = (user: string, password: string) => postLogin(web.url, form, user, password);
     for (let i = 0; i < 3; i++) assert.is((await login('ADA', 'guess')).status, 401);
     const refused = await login('ada', 'password-1');
     assert.is(refused.status, 429, 'user names count regardless of case');
@@ -255,18 +253,9 @@ test('server: after too many failed logins the right password is refused too (42
 });
 
 test('server: views keep what they read while the database file is unchanged; a change by another run is seen at once', async () => {
-  const home = path.join(root, 'view-cache');
-  const db = await openDatabase({ home });
-  db.addUser({ name: 'ada', role: 'admin', passwordHash: await hashPassword('password-1') });
-  db.addQrNode({ id: 'first', aeTitle: 'FIRST', host: '127.0.0.1', port: 104 });
-  await db.close();
-  const web = await startWebServer({ home, port: 0 });
+  const { home, web } = await serve('view-cache', { name: 'ada', role: 'admin' }, (db) => db.addQrNode({ id: 'first', aeTitle: 'FIRST', host: '127.0.0.1', port: 104 }));
   try {
-    const page = await fetch(`${web.url}/login`);
-    const pre = page.headers.get('set-cookie')!.split(';')[0]!;
-    const token = encodeURIComponent(/name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!);
-    const ok = await fetch(`${web.url}/login`, { method: 'POST', headers: { cookie: pre, 'content-type': 'application/x-www-form-urlencoded' }, body: `_csrf=${token}&username=ada&password=password-1`, redirect: 'manual' });
-    const session = ok.headers.getSetCookie().find((c) => c.startsWith('qrscu_session='))!.split(';')[0]!;
+    const session = await logIn(web.url, 'ada', 'password-1');
     const nodes = async () => fetch(`${web.url}/nodes`, { headers: { cookie: session } });
     // A modification time in whole seconds, which utimes can set again exactly.
     const file = path.join(home, 'qrscu.json');
@@ -295,30 +284,23 @@ test('server: views keep what they read while the database file is unchanged; a 
 });
 
 test('server: a user changes their own password on /account: the current one first, twice the same new one, the CLI rule', async () => {
-  const home = path.join(root, 'account');
-  const db = await openDatabase({ home });
-  db.addUser({ name: 'vic', role: 'viewer', passwordHash: await hashPassword('password-1') });
-  await db.close();
-  const web = await startWebServer({ home, port: 0 });
+  const { home, web } = await serve('account', { name: 'vic', role: 'viewer' });
   try {
-    const page = await fetch(`${web.url}/login`);
-    const pre = page.headers.get('set-cookie')!.split(';')[0]!;
-    const loginToken = encodeURIComponent(/name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!);
-    const login = (password: string) => fetch(`${web.url}/login`, { method: 'POST', headers: { cookie: pre, 'content-type': 'application/x-www-form-urlencoded' }, body: `_csrf=${loginToken}&username=vic&password=${password}`, redirect: 'manual' });
-    const ok = await login('password-1');
-    const session = ok.headers.getSetCookie().find((c) => c.startsWith('qrscu_session='))!.split(';')[0]!;
+    const form = await loginForm(web.url);
+    const login = (password: string) => postLogin(web.url, form, 'vic', password);
+    const session = sessionOf(await login('password-1'));
     const account = await fetch(`${web.url}/account`, { headers: { cookie: session } });
     assert.is(account.status, 200, 'a viewer has an account page too');
-    const token = encodeURIComponent(/name="_csrf" value="([^"]+)"/.exec(await account.text())![1]!);
+    const token = csrfOf(await account.text());
     const post = async (current: string, password: string, again: string) => {
-      const r = await fetch(`${web.url}/account`, { method: 'POST', headers: { cookie: session, 'content-type': 'application/x-www-form-urlencoded' }, body: `_csrf=${token}&current=${current}&password=${password}&again=${again}`, redirect: 'manual' });
+      const r = await postForm(`${web.url}/account`, session, { _csrf: token, current, password, again });
       assert.is(r.status, 303);
       return decodeURIComponent(r.headers.get('location') ?? '');
     };
     assert.match(await post('wrong-one', 'password-2', 'password-2'), /error=The current password is wrong\./);
     assert.match(await post('password-1', 'password-2', 'password-3'), /error=The two new passwords differ\./);
     assert.match(await post('password-1', 'short', 'short'), /error=a password needs at least 8 characters/);
-    const noToken = await fetch(`${web.url}/account`, { method: 'POST', headers: { cookie: session, 'content-type': 'application/x-www-form-urlencoded' }, body: 'current=password-1&password=password-2&again=password-2', redirect: 'manual' });
+    const noToken = await postForm(`${web.url}/account`, session, { current: 'password-1', password: 'password-2', again: 'password-2' });
     assert.is(noToken.status, 403);
     assert.match(await post('password-1', 'password-2', 'password-2'), /msg=Your password is changed\./);
     assert.is((await login('password-1')).status, 401, 'the old password is gone');

@@ -10,6 +10,7 @@ import { hashPassword, openDatabase } from '../../src/db/index.js';
 import { serializeDatabase } from '../../src/db/file.js';
 import { startWebServer } from '../../src/web/server.js';
 import { hourlyRuns } from '../db/records.js';
+import { logIn } from '../support/web.js';
 
 const count = Number(process.argv[2] ?? 8760);
 const home = mkdtempSync(path.join(tmpdir(), 'qrscu-view-'));
@@ -21,11 +22,7 @@ try {
   console.log(`${count} query records: ${(statSync(file).size / 2 ** 20).toFixed(1)} MiB`);
   const web = await startWebServer({ home, port: 0 });
   try {
-    const page = await fetch(`${web.url}/login`);
-    const pre = page.headers.get('set-cookie')!.split(';')[0]!;
-    const token = encodeURIComponent(/name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!);
-    const ok = await fetch(`${web.url}/login`, { method: 'POST', headers: { cookie: pre, 'content-type': 'application/x-www-form-urlencoded' }, body: `_csrf=${token}&username=ada&password=password-1`, redirect: 'manual' });
-    const session = ok.headers.getSetCookie().find((c) => c.startsWith('qrscu_session='))!.split(';')[0]!;
+    const session = await logIn(web.url, 'ada', 'password-1');
     const get = async (p: string): Promise<number> => {
       const t = performance.now();
       const r = await fetch(`${web.url}${p}`, { headers: { cookie: session } });
