@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
@@ -44,7 +45,7 @@ test('npx qrscu demo: exit 0, every expected object arrived, nothing fetched twi
   assert.not.ok(existsSync('/nonexistent-demo-must-not-touch'), 'the demo uses its own temporary home');
 });
 
-test('the built CLI is self-contained: the bundle alone (no node_modules, no other dist/ module) runs the demo and knows its version', () => {
+test('the built CLI is self-contained: the bundle alone (no node_modules, no other dist/ module) runs the demo, knows its version, serves --help from its cache', async () => {
   ensureBuilt();
   // A package root of its own under the temporary folder: package.json, rules/, and only the files
   // the build wrote for the executable (bin.js, help-cache.js, main.js, its chunks, help.json).
@@ -62,6 +63,14 @@ test('the built CLI is self-contained: the bundle alone (no node_modules, no oth
     const v = spawnSync(process.execPath, [path.join(cli, 'bin.js'), '--version'], { cwd: os.tmpdir(), encoding: 'utf8', timeout: 30_000 });
     assert.is(v.status, 0, v.stderr);
     assert.is(v.stdout.trim(), version, 'the version of our package.json, whatever the working directory');
+    // --help comes from the build-time cache (its stamp matches the bundle) and is what yargs prints.
+    const { helpStamp } = (await import(pathToFileURL(path.join(cli, 'help-cache.js')).href)) as { helpStamp: (dir: string) => string };
+    assert.is((JSON.parse(readFileSync(path.join(cli, 'help.json'), 'utf8')) as { stamp: string }).stamp, helpStamp(cli), 'the help cache is valid for the bundle');
+    const env = { ...process.env, LANG: 'C.UTF-8' };
+    const cachedHelp = spawnSync(process.execPath, [path.join(cli, 'bin.js'), '--help'], { encoding: 'utf8', timeout: 30_000, env });
+    const yargsHelp = spawnSync(process.execPath, [path.join(cli, 'bin.js'), '--help'], { encoding: 'utf8', timeout: 30_000, env: { ...env, QRSCU_HELP_CACHE: '0' } });
+    assert.is(cachedHelp.status, 0);
+    assert.is(cachedHelp.stdout, yargsHelp.stdout);
     const r = spawnSync(process.execPath, [path.join(cli, 'bin.js'), 'demo'], { cwd: os.tmpdir(), encoding: 'utf8', timeout: 60_000, env: { ...process.env, QRSCU_HOME: '/nonexistent-demo-must-not-touch' } });
     assert.is(r.status, 0, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, /demo: check against the manifest: all \d+ expected dose objects arrived, and nothing else/);

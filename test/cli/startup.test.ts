@@ -75,4 +75,24 @@ test('anything else goes to yargs: other arguments, other locales, other widths,
   assert.is(cachedRootHelp(['--help'], EN, undefined, path.join(dir, 'missing')), undefined);
 });
 
+test('a bundled folder: the entry modules by their bytes, the chunks by their names (a hash of their contents); tsc leftovers do not count', () => {
+  const b = mkdtempSync(path.join(tmpdir(), 'qrscu-help-bundle-'));
+  try {
+    for (const [f, text] of [['bin.js', 'bin'], ['help-cache.js', 'cache'], ['main.js', 'import "./chunk-AAAA.js"'], ['chunk-AAAA.js', 'a'], ['options.js', 'tsc output']]) writeFileSync(path.join(b, f), text);
+    const before = helpStamp(b);
+    assert.match(before, /chunk-AAAA\.js/);
+    writeFileSync(path.join(b, 'options.js'), 'another tsc output');
+    assert.is(helpStamp(b), before, 'a module beside the bundle is not run: not counted');
+    rmSync(path.join(b, 'chunk-AAAA.js'));
+    writeFileSync(path.join(b, 'chunk-BBBB.js'), 'b');
+    assert.is.not(helpStamp(b), before, 'a chunk with other contents has another name');
+    writeFileSync(path.join(b, 'main.js'), 'import "./chunk-BBBB.js"');
+    const after = helpStamp(b);
+    writeFileSync(path.join(b, 'main.js'), 'import "./chunk-BBBC.js"');
+    assert.is.not(helpStamp(b), after, 'main.js counts by its bytes');
+  } finally {
+    rmSync(b, { recursive: true, force: true });
+  }
+});
+
 test.run();
