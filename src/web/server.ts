@@ -94,6 +94,9 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   let running: Promise<void> | undefined;
   const throttle = createLoginThrottle(o.loginThrottle);
   const clock = o.loginThrottle?.now ?? Date.now;
+  /** What the failed-login limit counts for a password typed for `name` on this request. */
+  const throttleKeys = (r: Request, name: string) => [`user:${name.toLowerCase()}`, `address:${r.req.socket.remoteAddress ?? '?'}`];
+  const tryAgainIn = (s: number) => `try again in ${Math.ceil(s / 60)} minute${s > 60 ? 's' : ''}`;
 
   // A writable open marks records of runs that died (a server killed mid-job) as interrupted.
   try {
@@ -247,11 +250,11 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   route('POST', /^\/login$/, 'none', async (r) => {
     const f = r.form;
     const name = f.get('username') ?? '';
-    const keys = [`user:${name.toLowerCase()}`, `address:${r.req.socket.remoteAddress ?? '?'}`];
+    const keys = throttleKeys(r, name);
     const wait = throttle.retryAfterS(keys, clock());
     if (wait > 0) {
-      log('login of %s from %s refused: %d failures, locked for %d s', name, r.req.socket.remoteAddress, wait);
-      send(r, 429, layout(r, 'Log in', pages.loginPage(r.csrf, `Too many failed logins for this user or from this address: try again in ${Math.ceil(wait / 60)} minute${wait > 60 ? 's' : ''}.`)), { 'retry-after': String(wait) });
+      log('login of %s from %s refused: locked for %d s', name, r.req.socket.remoteAddress, wait);
+      send(r, 429, layout(r, 'Log in', pages.loginPage(r.csrf, `Too many failed logins for this user or from this address: ${tryAgainIn(wait)}.`)), { 'retry-after': String(wait) });
       return;
     }
     const user = await read((db) => db.user(name));
@@ -404,10 +407,10 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   route('POST', /^\/account$/, 'view', async (r) => {
     const f = r.form;
     const user = r.user!;
-    const keys = [`user:${user.name.toLowerCase()}`, `address:${r.req.socket.remoteAddress ?? '?'}`];
+    const keys = throttleKeys(r, user.name);
     const again = (error: string) => redirect(r, `/account?error=${encodeURIComponent(error)}`);
     const wait = throttle.retryAfterS(keys, clock());
-    if (wait > 0) return again(`Too many wrong passwords: try again in ${Math.ceil(wait / 60)} minute${wait > 60 ? 's' : ''}.`);
+    if (wait > 0) return again(`Too many wrong passwords: ${tryAgainIn(wait)}.`);
     if (!(await verifyPassword(f.get('current') ?? '', user.passwordHash))) {
       throttle.failed(keys, clock());
       return again('The current password is wrong.');
